@@ -8,7 +8,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build clang libclang-rt-14-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev \
-  libpcre2-dev pkg-config \
+  libpcre2-dev pkg-config libcpp-httplib-dev \
   g++-aarch64-linux-gnu qemu-user \
   python3 ca-certificates git >/dev/null
 echo "dependencies installed"
