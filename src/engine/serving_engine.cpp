@@ -65,8 +65,12 @@ ServingEngine::Impl::Impl(model::Model& m, const EngineOptions& o)
       max_blocks_per_seq(ceil_div(o.ctx_size, o.block_size)),
       cache(m.make_cache([&] {
         const uint64_t block_bytes = static_cast<uint64_t>(o.block_size) * m.kv_bytes_per_token();
-        const int64_t n_blocks = o.kv_memory_bytes > 0 ? static_cast<int64_t>(o.kv_memory_bytes / block_bytes)
-                                                       : o.max_seqs * ceil_div(o.ctx_size, o.block_size);
+        // Default: every sequence at full context, but at most 1 GiB (at least one full context);
+        // beyond that, preemption shares the pool.
+        const int64_t per_seq = ceil_div(o.ctx_size, o.block_size);
+        const int64_t default_blocks =
+            std::max(per_seq, std::min<int64_t>(o.max_seqs * per_seq, static_cast<int64_t>((uint64_t{1} << 30) / block_bytes)));
+        const int64_t n_blocks = o.kv_memory_bytes > 0 ? static_cast<int64_t>(o.kv_memory_bytes / block_bytes) : default_blocks;
         if (n_blocks < 1) {
           throw Error("--kv-memory " + std::to_string(o.kv_memory_bytes) + " bytes is less than one KV block (" +
                       std::to_string(block_bytes) + " bytes of " + std::to_string(o.block_size) + " tokens)");
