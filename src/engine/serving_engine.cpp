@@ -1,5 +1,7 @@
 #include "engine/serving_engine.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -80,6 +82,8 @@ ServingEngine::Impl::Impl(model::Model& m, const EngineOptions& o)
       blocks(cache.n_ctx / o.block_size, o.block_size),
       scheduler(blocks, SchedulerLimits{o.max_seqs, o.max_batch_tokens}) {
   stats.kv_blocks_total = blocks.total_blocks();
+  m.reserve(o.max_batch_tokens, o.max_seqs);
+  logits.reserve(static_cast<size_t>(o.max_seqs * m.config().n_vocab));
   thread = std::thread([this] { loop(); });
 }
 
@@ -101,7 +105,15 @@ void ServingEngine::Impl::loop() {
     std::vector<uint64_t> cancelled;
     {
       std::unique_lock lock(mutex);
-      wake.wait(lock, [&] { return stopping || !inbox.empty() || !cancels.empty() || scheduler.has_work(); });
+      const auto has_input = [&] { return stopping || !inbox.empty() || !cancels.empty() || scheduler.has_work(); };
+      if (!has_input()) {
+        // Going idle: hand memory freed by finished requests back to the system, so a server's
+        // footprint returns to its idle level after a burst.
+        lock.unlock();
+        malloc_trim(0);
+        lock.lock();
+      }
+      wake.wait(lock, has_input);
       if (stopping) return;
       arrived.swap(inbox);
       cancelled.swap(cancels);
