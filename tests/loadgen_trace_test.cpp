@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TraceFile : public ::testing::Test {
+class LoadgenTraceFile : public ::testing::Test {
  protected:
   void SetUp() override { path_ = fs::temp_directory_path() / ("anychip_trace_" + std::to_string(getpid()) + ".csv"); }
   void TearDown() override { fs::remove(path_); }
@@ -33,7 +33,7 @@ class TraceFile : public ::testing::Test {
   fs::path path_;
 };
 
-TEST_F(TraceFile, ReadsOffsetsFromTheFirstRowAndLengths) {
+TEST_F(LoadgenTraceFile, ReadsOffsetsFromTheFirstRowAndLengths) {
   const auto rows = read_azure_trace(write("TIMESTAMP,ContextTokens,GeneratedTokens\n"
                                            "2023-11-16 18:15:46.6805900,374,44\n"
                                            "2023-11-16 18:15:50.9951690,396,109\r\n"
@@ -48,7 +48,7 @@ TEST_F(TraceFile, ReadsOffsetsFromTheFirstRowAndLengths) {
   EXPECT_EQ(rows[1].gen_tokens, 109);
 }
 
-TEST_F(TraceFile, LimitAndTimeScale) {
+TEST_F(LoadgenTraceFile, LimitAndTimeScale) {
   const auto rows = read_azure_trace(write("TIMESTAMP,ContextTokens,GeneratedTokens\n"
                                            "2023-11-16 23:59:59.0,1,2\n"
                                            "2023-11-17 00:00:09.0,3,4\n"
@@ -58,7 +58,7 @@ TEST_F(TraceFile, LimitAndTimeScale) {
   EXPECT_NEAR(rows[1].arrival_s, 1.0, 1e-6);  // 10 s across midnight, replayed 10x faster
 }
 
-TEST_F(TraceFile, MalformedInputIsRefusedNamingTheLine) {
+TEST_F(LoadgenTraceFile, MalformedInputIsRefusedNamingTheLine) {
   EXPECT_NE(error_of("").find("empty"), std::string::npos);
   EXPECT_NE(error_of("time,a,b\n2023-11-16 18:15:46.1,1,2\n").find("line 1"), std::string::npos);
   const std::string header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
@@ -75,7 +75,7 @@ TEST_F(TraceFile, MalformedInputIsRefusedNamingTheLine) {
   EXPECT_EQ(error_of(header + good), "");
 }
 
-TEST_F(TraceFile, MissingFileOrDirectory) {
+TEST_F(LoadgenTraceFile, MissingFileOrDirectory) {
   EXPECT_THROW(read_azure_trace("/nonexistent/trace.csv", 0, 1.0), Error);
   EXPECT_THROW(read_azure_trace(fs::temp_directory_path().string(), 0, 1.0), Error);
 }

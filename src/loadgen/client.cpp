@@ -23,6 +23,17 @@ std::string describe(httplib::Error e, const ServerUrl& url) {
   }
 }
 
+// One connection per request, closed after it: no request waits for another's socket, and an
+// abandoned stream really closes its connection, which is what --disconnect tests.
+httplib::Client make_client(const ClientOptions& o) {
+  httplib::Client cli(o.url.origin);
+  cli.set_connection_timeout(o.connect_timeout_s);
+  cli.set_read_timeout(o.read_timeout_s);
+  cli.set_write_timeout(o.read_timeout_s);
+  cli.set_keep_alive(false);
+  return cli;
+}
+
 }  // namespace
 
 nlohmann::json request_body(const ClientOptions& o, const RequestSpec& spec) {
@@ -41,21 +52,6 @@ nlohmann::json request_body(const ClientOptions& o, const RequestSpec& spec) {
   if (o.stream) body["stream_options"] = {{"include_usage", true}};
   return body;
 }
-
-namespace {
-
-// One connection per request, closed after it: no request waits for another's socket, and an
-// abandoned stream really closes its connection, which is what --disconnect tests.
-httplib::Client make_client(const ClientOptions& o) {
-  httplib::Client cli(o.url.origin);
-  cli.set_connection_timeout(o.connect_timeout_s);
-  cli.set_read_timeout(o.read_timeout_s);
-  cli.set_write_timeout(o.read_timeout_s);
-  cli.set_keep_alive(false);
-  return cli;
-}
-
-}  // namespace
 
 std::optional<std::string> discover_model(const ClientOptions& o) {
   httplib::Client cli = make_client(o);

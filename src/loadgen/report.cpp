@@ -1,5 +1,6 @@
 #include "loadgen/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -19,10 +20,10 @@ json optional_json(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
-std::string line(const char* label, const std::string& value) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%-34s %s\n", label, value.c_str());
-  return buf;
+std::string line(const std::string& label, const std::string& value) {
+  std::string out = label;
+  out.resize(std::max<size_t>(out.size(), 34), ' ');
+  return out + " " + value + "\n";
 }
 
 std::string num(double v, int decimals = 2) {
@@ -38,10 +39,10 @@ void summary_rows(std::ostream& out, const char* title, const char* name, const 
     return;
   }
   const std::string prefix = name;
-  out << line((prefix + " mean").c_str(), num(s->mean));
-  out << line((prefix + " p50").c_str(), num(s->p50));
-  out << line((prefix + " p90").c_str(), num(s->p90));
-  out << line((prefix + " p99").c_str(), num(s->p99));
+  out << line(prefix + " mean", num(s->mean));
+  out << line(prefix + " p50", num(s->p50));
+  out << line(prefix + " p90", num(s->p90));
+  out << line(prefix + " p99", num(s->p99));
 }
 
 }  // namespace
