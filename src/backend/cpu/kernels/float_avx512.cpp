@@ -117,22 +117,19 @@ struct BF16 {
 template <class W, class X>
 concept SameStep = W::kStep == X::kStep && std::is_same_v<typename W::V, typename X::V>;
 
-// Rows r..r+R-1 x T tokens (activation rows xr[t], outputs yr[t]) over steps [k0, k1), plus the
-// partial step of `rest` elements at k1 (the row end) when rest > 0. The accumulators start at
-// zero for k0 == 0 and otherwise come from park[t * kRowChunk + (r - rc)]; when `last` they are
-// reduced into y, otherwise parked again. (Parking lets a caller split the steps into slices;
-// gemm_rows walks whole rows.) One function body, so the accumulators stay in registers.
+// Rows r..r+R-1 x T tokens (activation rows xr[t], outputs yr[t]): `full` whole steps, then the
+// partial step of `rest` elements (the row end) when rest > 0.
 template <class W, class X, int R, int T>
   requires SameStep<W, X>
-void tile(const uint8_t* w, size_t row_bytes, const uint8_t* const* xr, float* const* yr, int64_t r, int64_t k0,
-          int64_t k1, int64_t rest, __m512* park, bool last) {
+void tile(const uint8_t* w, size_t row_bytes, const uint8_t* const* xr, float* const* yr, int64_t r, int64_t full,
+          int64_t rest) {
   const uint8_t* wr[R];
   for (int i = 0; i < R; ++i) wr[i] = w + static_cast<size_t>(r + i) * row_bytes;
   __m512 acc[R][T];
   for (int i = 0; i < R; ++i) {
-    for (int t = 0; t < T; ++t) acc[i][t] = k0 > 0 ? park[t * kRowChunk + i] : _mm512_setzero_ps();
+    for (int t = 0; t < T; ++t) acc[i][t] = _mm512_setzero_ps();
   }
-  for (int64_t k = k0; k < k1; ++k) {
+  for (int64_t k = 0; k < full; ++k) {
     typename X::V xv[T];
     for (int t = 0; t < T; ++t) xv[t] = X::load(xr[t] + static_cast<size_t>(k) * X::kStep * X::kSize);
     for (int i = 0; i < R; ++i) {
@@ -142,30 +139,24 @@ void tile(const uint8_t* w, size_t row_bytes, const uint8_t* const* xr, float* c
   }
   if (rest) {
     typename X::V xv[T];
-    for (int t = 0; t < T; ++t) xv[t] = X::load_part(xr[t] + static_cast<size_t>(k1) * X::kStep * X::kSize, rest);
+    for (int t = 0; t < T; ++t) xv[t] = X::load_part(xr[t] + static_cast<size_t>(full) * X::kStep * X::kSize, rest);
     for (int i = 0; i < R; ++i) {
-      const typename W::V wv = W::load_part(wr[i] + static_cast<size_t>(k1) * W::kStep * W::kSize, rest);
+      const typename W::V wv = W::load_part(wr[i] + static_cast<size_t>(full) * W::kStep * W::kSize, rest);
       for (int t = 0; t < T; ++t) acc[i][t] = W::madd(acc[i][t], wv, xv[t]);
     }
   }
   for (int i = 0; i < R; ++i) {
-    for (int t = 0; t < T; ++t) {
-      if (last) {
-        yr[t][r + i] = _mm512_reduce_add_ps(acc[i][t]);
-      } else {
-        park[t * kRowChunk + i] = acc[i][t];
-      }
-    }
+    for (int t = 0; t < T; ++t) yr[t][r + i] = _mm512_reduce_add_ps(acc[i][t]);
   }
 }
 
-// Rows [rc, rc_end) of a chunk, T tokens, steps [k0, k1) (+ rest); park as for tile, per chunk.
+// Rows [rc, rc_end), T tokens.
 template <class W, class X, int T>
-void rows_steps(const uint8_t* w, size_t row_bytes, const uint8_t* const* xr, float* const* yr, int64_t rc,
-                int64_t rc_end, int64_t k0, int64_t k1, int64_t rest, __m512* park, bool last) {
+void rows_tile(const uint8_t* w, size_t row_bytes, const uint8_t* const* xr, float* const* yr, int64_t rc,
+               int64_t rc_end, int64_t full, int64_t rest) {
   int64_t r = rc;
-  for (; r + 4 <= rc_end; r += 4) tile<W, X, 4, T>(w, row_bytes, xr, yr, r, k0, k1, rest, park ? park + (r - rc) : nullptr, last);
-  for (; r < rc_end; ++r) tile<W, X, 1, T>(w, row_bytes, xr, yr, r, k0, k1, rest, park ? park + (r - rc) : nullptr, last);
+  for (; r + 4 <= rc_end; r += 4) tile<W, X, 4, T>(w, row_bytes, xr, yr, r, full, rest);
+  for (; r < rc_end; ++r) tile<W, X, 1, T>(w, row_bytes, xr, yr, r, full, rest);
 }
 
 // Token groups of up to kGroup share each weight slice; rows in chunks of kRowChunk, so a chunk
@@ -186,7 +177,7 @@ void gemm_rows(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, 
       }
       switch (tt) {
 #define ANYCHIP_ROWS(T) \
-  case T: if constexpr (T <= kGroup) rows_steps<W, X, T>(w, row_bytes, xr, yr, rc, rc_end, 0, full, rest, nullptr, true); break;
+  case T: if constexpr (T <= kGroup) rows_tile<W, X, T>(w, row_bytes, xr, yr, rc, rc_end, full, rest); break;
         ANYCHIP_ROWS(1) ANYCHIP_ROWS(2) ANYCHIP_ROWS(3) ANYCHIP_ROWS(4) ANYCHIP_ROWS(5) ANYCHIP_ROWS(6)
 #undef ANYCHIP_ROWS
         default: break;
