@@ -6,7 +6,9 @@
 //           kernel's / quant::quantize_row's, and dequantized they equal ref::round_activations
 //           (plus, for Q8_1, the stored block sum s gives the same correction);
 //   gemm:   y equals ref::matvec within 1e-5 of sum|w * x| for several shapes, row ranges and
-//           token counts, with padded strides, and nothing is written outside the row range.
+//           token counts, with padded strides, and nothing is written outside the row range;
+//   batch:  every token's y is bit-identical alone and inside batches of any size (with the
+//           rows split unevenly, as threads get them): the serving engine relies on it.
 // On aarch64 it also requires that Isa::Neon resolves to a NEON kernel for every type.
 // Prints one line per case and finally "N passed, M failed"; exits 0 only if M == 0 and N > 0.
 #include <algorithm>
@@ -265,6 +267,38 @@ void check_gemm(GgmlType type, const std::vector<const MatmulKernels*>& kernels,
   }
 }
 
+void check_batch_invariance(GgmlType type, const std::vector<const MatmulKernels*>& kernels, int64_t n) {
+  constexpr int64_t rows = 19, kMaxTokens = 13;
+  const GgmlType act = ref::activation_type_for(type);
+  const size_t rb = row_bytes(type, n), xb = row_bytes(act, n);
+  const std::vector<uint8_t> w = make_weights(type, rows, n, static_cast<uint32_t>(n * 17 + 5));
+  for (const MatmulKernels* k : kernels) {
+    std::vector<uint8_t> x(xb * kMaxTokens);
+    for (int64_t t = 0; t < kMaxTokens; ++t) {
+      const std::vector<float> xf = make_activations(type, n, static_cast<uint32_t>(77 * t + n), false);
+      k->quantize(xf.data(), x.data() + static_cast<size_t>(t) * xb, n);
+    }
+    std::vector<float> alone(static_cast<size_t>(rows * kMaxTokens));
+    for (int64_t t = 0; t < kMaxTokens; ++t) {
+      k->gemm(w.data(), rb, n, x.data() + static_cast<size_t>(t) * xb, xb, 1, &alone[static_cast<size_t>(t * rows)], rows, 0,
+              rows);
+    }
+    std::string detail;
+    for (int64_t batch : {2, 3, 4, 5, 8, 9, 13}) {
+      std::vector<float> got(static_cast<size_t>(rows * batch));
+      k->gemm(w.data(), rb, n, x.data(), xb, batch, got.data(), rows, 0, 7);
+      k->gemm(w.data(), rb, n, x.data(), xb, batch, got.data(), rows, 7, rows);
+      for (int64_t t = 0; t < batch && detail.empty(); ++t) {
+        if (std::memcmp(&got[static_cast<size_t>(t * rows)], &alone[static_cast<size_t>(t * rows)], rows * sizeof(float)) != 0) {
+          detail = "token " + std::to_string(t) + " of a batch of " + std::to_string(batch) + " differs from it alone";
+        }
+      }
+      if (!detail.empty()) break;
+    }
+    report(detail.empty(), "batch " + name(*k) + " n=" + std::to_string(n), detail);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -297,6 +331,7 @@ int main() {
       for (int64_t rows : {1, 5, 19}) {
         for (int64_t n_tokens : {1, 3, 8}) check_gemm(type, kernels, n, rows, n_tokens);
       }
+      check_batch_invariance(type, kernels, n);
     }
   }
   std::printf("%d passed, %d failed\n", g_passed, g_failed);

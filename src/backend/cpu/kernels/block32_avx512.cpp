@@ -14,9 +14,15 @@
 // Q8_0 as w + 128) and activations signed; the zero point (8, 16 or 128) is removed exactly by
 // starting each block's integer accumulator at -zero_point * sum(activation block).
 //
+// Batch invariance: every token count uses this one arithmetic per (row, token): per block the
+// exact int32 sum (zero point included), then acc = fma(float(sum), d_w * d_x, acc) and, for the
+// types with a min, acc = fma(m_w, s_x, acc), block after block; only which tokens share a decoded
+// block changes with the batch. (One token used to stream each row alone with two blocks per
+// vector and a separate float sum of the offsets: different bits than the same token in a batch.)
+//
 // Tokens: up to 8 tokens (generation, short batches) share every weight block decoded straight
-// from the 16 rows into registers (with software prefetch: 16 row streams are more than the
-// hardware prefetchers follow). With more (prompt processing) the group is first decoded into a
+// from the 16 rows into registers, while the next group is prefetched as one sequential stream
+// (see prefetch_ahead). With more (prompt processing) the group is first decoded into a
 // panel (transposed, unpacked to bytes, 576-640 bytes per block, cache resident) that every tile
 // of up to 12 tokens then streams, so each weight byte is decoded once per call; the tiles'
 // activations are interleaved once per call so that one pointer serves all tokens of a tile.
@@ -96,10 +102,24 @@ inline int lane_row(int p) { return 4 * (p % 4) + p / 4; }
 struct Rows {
   const uint8_t* p[16];  // row j of the group (rows past the end repeat the last one)
   __m512i gather_idx;    // byte offset from p[0] of the row in each lane position
+  const char* next;      // the next group's bytes, prefetched while this group is read
+  size_t ahead;          // bytes of the next group to prefetch per block step
 };
 
-inline Rows make_rows(const uint8_t* w, size_t row_bytes, int64_t r0, int nr) {
+// A group's 16 rows are contiguous, but reading them block by block is 16 interleaved streams,
+// more than the hardware prefetchers follow (this is what made the rows-in-lanes kernels stream
+// at half the bandwidth of a one-row-at-a-time loop). So, block step b of a group prefetches the
+// b-th slice of the next group's bytes: one sequential stream, a whole group (16 rows, < 1 MiB
+// for any model row) ahead, into L2.
+inline void prefetch_ahead(const Rows& R, int64_t b) {
+  const char* p = R.next + static_cast<size_t>(b) * R.ahead;
+  for (size_t o = 0; o < R.ahead; o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
+}
+
+inline Rows make_rows(const uint8_t* w, size_t row_bytes, int64_t r0, int nr, int64_t nb) {
   Rows R;
+  R.next = reinterpret_cast<const char*>(w + static_cast<size_t>(r0 + 16) * row_bytes);
+  R.ahead = (16 * row_bytes / static_cast<size_t>(nb) + 63) / 64 * 64;
   alignas(64) int32_t idx[16];
   for (int j = 0; j < 16; ++j) R.p[j] = w + static_cast<size_t>(r0 + (j < nr ? j : nr - 1)) * row_bytes;
   for (int p = 0; p < 16; ++p) {
@@ -161,14 +181,6 @@ inline void add_high_bits(__m512i qh, __m512i* wv) {
   }
 }
 
-// The 32 elements of a 4-bit block as unsigned bytes in element order: low nibbles of the 16
-// bytes are elements 0..15, high nibbles 16..31.
-inline __m256i nibbles(const uint8_t* qs) {
-  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i mask = _mm_set1_epi8(0x0F);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), mask), _mm_and_si128(q, mask));
-}
-
 // Weight types: block bytes, min or not, zero point, and decode of block at byte offset o of
 // every row into 8 unsigned group registers plus scale (and min) vectors.
 struct Q4_0 {
@@ -180,10 +192,6 @@ struct Q4_0 {
     load_transposed(R, o + 2, b);
     split_nibbles(b, wv);
     d = half_lo(gather_dword(R, o));
-  }
-  static __m256i row_block(const uint8_t* blk, float& d, float&) {
-    d = h2f(blk);
-    return nibbles(blk + 2);
   }
 };
 struct Q4_1 {
@@ -198,11 +206,6 @@ struct Q4_1 {
     d = half_lo(dm);
     m = half_hi(dm);
   }
-  static __m256i row_block(const uint8_t* blk, float& d, float& m) {
-    d = h2f(blk);
-    m = h2f(blk + 2);
-    return nibbles(blk + 4);
-  }
 };
 struct Q5_0 {
   static constexpr size_t kBytes = 22;
@@ -214,11 +217,6 @@ struct Q5_0 {
     split_nibbles(b, wv);
     add_high_bits(gather_dword(R, o + 2), wv);
     d = half_lo(gather_dword(R, o));
-  }
-  static __m256i row_block(const uint8_t* blk, float& d, float&) {
-    d = h2f(blk);
-    const __m256i q = nibbles(blk + 6);
-    return _mm256_mask_add_epi8(q, static_cast<__mmask32>(static_cast<uint32_t>(load_i32(blk + 2))), q, _mm256_set1_epi8(16));
   }
 };
 struct Q5_1 {
@@ -234,12 +232,6 @@ struct Q5_1 {
     d = half_lo(dm);
     m = half_hi(dm);
   }
-  static __m256i row_block(const uint8_t* blk, float& d, float& m) {
-    d = h2f(blk);
-    m = h2f(blk + 2);
-    const __m256i q = nibbles(blk + 8);
-    return _mm256_mask_add_epi8(q, static_cast<__mmask32>(static_cast<uint32_t>(load_i32(blk + 4))), q, _mm256_set1_epi8(16));
-  }
 };
 struct Q8_0 {
   static constexpr size_t kBytes = 34;
@@ -252,16 +244,10 @@ struct Q8_0 {
     for (int g = 0; g < 8; ++g) wv[g] = _mm512_xor_si512(wv[g], bias);  // w + 128 as unsigned
     d = half_lo(gather_dword(R, o));
   }
-  static __m256i row_block(const uint8_t* blk, float& d, float&) {
-    d = h2f(blk);
-    return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2)), _mm256_set1_epi8(static_cast<char>(0x80)));
-  }
 };
 
 // Per activation block and token: its scale, and either -zero_point * sum(q) (types without a
 // min) or the bits of the f32 block sum s (types with one).
-constexpr size_t kPrefetchBytes = 256;
-
 struct TokEntry {
   float d;
   int32_t c;
@@ -277,6 +263,7 @@ void build_panel(const Rows& R, int64_t nb, uint8_t* panel) {
   for (int64_t b = 0; b < nb; ++b, panel += panel_bytes<W>()) {
     __m512i wv[8];
     __m512 d, m = _mm512_setzero_ps();
+    prefetch_ahead(R, b);
     W::decode(R, static_cast<size_t>(b) * W::kBytes, wv, d, m);
     for (int g = 0; g < 8; ++g) _mm512_store_si512(panel + 64 * g, wv[g]);
     _mm512_store_ps(panel + 512, d);
@@ -337,8 +324,7 @@ void direct_tile(const Rows& R, int64_t nb, const uint8_t* x, size_t x_stride, c
     __m512i wv[8];
     __m512 d, m = _mm512_setzero_ps();
     const size_t o = static_cast<size_t>(b) * W::kBytes;
-    // 16 row streams at once are more than the hardware prefetchers follow well.
-    for (int j = 0; j < 16; ++j) _mm_prefetch(reinterpret_cast<const char*>(R.p[j] + o + kPrefetchBytes), _MM_HINT_T0);
+    prefetch_ahead(R, b);
     W::decode(R, o, wv, d, m);
     const TokEntry* e = tab + b * tab_stride;
     const size_t xo = static_cast<size_t>(b) * kActBytes;
@@ -396,64 +382,6 @@ void interleave_tile(const uint8_t* x, size_t x_stride, int64_t tt, int64_t nb, 
   }
 }
 
-// Generation (one token): each row is streamed on its own, two blocks per 512-bit step, so a
-// thread reads one sequential stream (which the hardware prefetcher follows at full bandwidth)
-// instead of the 16 of the rows-in-lanes tiles. The activation's quants are packed contiguously
-// once per call; its per-block scale d and offset term (d * c, or s for the types with a min)
-// go into small arrays.
-template <class W>
-void row_gemv(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8_t* x, float* y, int64_t row_begin,
-              int64_t row_end) {
-  constexpr size_t kActBytes = W::kMin ? 36 : 34;
-  constexpr size_t kActQs = W::kMin ? 4 : 2;
-  const int64_t nb2 = (nb + 1) / 2 * 2;
-  auto* xq = static_cast<uint8_t*>(std::aligned_alloc(64, static_cast<size_t>(nb2) * 32));
-  auto* dx = static_cast<float*>(std::malloc(sizeof(float) * static_cast<size_t>(nb2)));
-  auto* xc = static_cast<float*>(std::malloc(sizeof(float) * static_cast<size_t>(nb2)));
-  if (!xq || !dx || !xc) std::abort();
-  for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* xb = x + static_cast<size_t>(b) * kActBytes;
-    std::memcpy(xq + 32 * b, xb + kActQs, 32);
-    const TokEntry e = token_entry<W>(xb);
-    dx[b] = e.d;
-    if constexpr (W::kMin) {
-      std::memcpy(&xc[b], &e.c, 4);  // s, the activation block's f16 sum
-    } else {
-      xc[b] = e.d * static_cast<float>(e.c);  // d * (-zero_point * sum(q))
-    }
-  }
-  if (nb2 != nb) {
-    std::memset(xq + 32 * nb, 0, 32);
-    dx[nb] = 0.0f;
-    xc[nb] = 0.0f;
-  }
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    __m512 acc = _mm512_setzero_ps();
-    float constant = 0.0f;
-    for (int64_t b = 0; b < nb2; b += 2) {
-      const uint8_t* blk = row + static_cast<size_t>(b) * W::kBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(blk + 512), _MM_HINT_T0);
-      float d0, d1 = 0.0f, m0 = 0.0f, m1 = 0.0f;
-      const __m256i w0 = W::row_block(blk, d0, m0);
-      const __m256i w1 = b + 1 < nb ? W::row_block(blk + W::kBytes, d1, m1) : _mm256_setzero_si256();
-      const __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
-      const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv, _mm512_load_si512(xq + 32 * b));
-      const __m512 scale = _mm512_insertf32x8(_mm512_set1_ps(d0 * dx[b]), _mm256_set1_ps(d1 * dx[b + 1]), 1);
-      acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, acc);
-      if constexpr (W::kMin) {
-        constant += m0 * xc[b] + m1 * xc[b + 1];
-      } else if constexpr (W::kOff != 0) {
-        constant += d0 * xc[b] + d1 * xc[b + 1];
-      }
-    }
-    y[r] = _mm512_reduce_add_ps(acc) + constant;
-  }
-  std::free(xc);
-  std::free(dx);
-  std::free(xq);
-}
-
 template <class W>
 void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_t x_stride, int64_t n_tokens,
           float* y, size_t y_stride, int64_t row_begin, int64_t row_end) {
@@ -462,10 +390,6 @@ void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
   constexpr int64_t kMaxPanel = 12;   // tokens sharing the panel
   const int64_t nb = n / 32;
   if (nb == 0 || row_end <= row_begin || n_tokens <= 0) return;
-  if (n_tokens == 1) {
-    row_gemv<W>(w, row_bytes, nb, x, y, row_begin, row_end);
-    return;
-  }
   if (n_tokens <= kMaxDirect) {
     // Token table, laid out [block][token] so a tile reads its entries from one cache line.
     auto* tab = static_cast<TokEntry*>(std::malloc(sizeof(TokEntry) * static_cast<size_t>(nb * n_tokens)));
@@ -475,7 +399,7 @@ void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
     }
     for (int64_t r0 = row_begin; r0 < row_end; r0 += 16) {
       const int nr = static_cast<int>(min64(16, row_end - r0));
-      const Rows R = make_rows(w, row_bytes, r0, nr);
+      const Rows R = make_rows(w, row_bytes, r0, nr, nb);
       const auto row_mask = static_cast<__mmask16>((1u << nr) - 1u);
       switch (n_tokens) {
 #define ANYCHIP_TILE(T) \
@@ -503,7 +427,7 @@ void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
   for (int64_t r0 = row_begin; r0 < row_end; r0 += 16) {
     const int nr = static_cast<int>(min64(16, row_end - r0));
     const auto row_mask = static_cast<__mmask16>((1u << nr) - 1u);
-    build_panel<W>(make_rows(w, row_bytes, r0, nr), nb, panel);
+    build_panel<W>(make_rows(w, row_bytes, r0, nr, nb), nb, panel);
     for (int64_t i = 0; i < tiles; ++i) {
       const int64_t t0 = n_tokens * i / tiles, t1 = n_tokens * (i + 1) / tiles;
       const uint8_t* xt = xi + 40 * nb * t0;

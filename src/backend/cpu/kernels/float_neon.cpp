@@ -110,16 +110,20 @@ void gemm_tile(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, 
 template <class L>
 void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_t x_stride, int64_t n_tokens, float* y,
           size_t y_stride, int64_t row_begin, int64_t row_end) {
+  // kU fixes how a row's products are split over accumulators, so it must be the same for every
+  // tile: a token then gets the same bits alone and in any batch. 4 x 4 accumulators plus 4
+  // weight vectors still fit the 32 NEON registers.
+  constexpr int kU = 4;
   int64_t t = 0;
   for (; t + 4 <= n_tokens; t += 4) {
-    gemm_tile<L, 4, 2>(w, row_bytes, n, x + t * x_stride, x_stride, y + t * y_stride, y_stride, row_begin, row_end);
+    gemm_tile<L, 4, kU>(w, row_bytes, n, x + t * x_stride, x_stride, y + t * y_stride, y_stride, row_begin, row_end);
   }
   const uint8_t* xt = x + t * x_stride;
   float* yt = y + t * y_stride;
   switch (n_tokens - t) {
-    case 3: gemm_tile<L, 3, 2>(w, row_bytes, n, xt, x_stride, yt, y_stride, row_begin, row_end); break;
-    case 2: gemm_tile<L, 2, 4>(w, row_bytes, n, xt, x_stride, yt, y_stride, row_begin, row_end); break;
-    case 1: gemm_tile<L, 1, 4>(w, row_bytes, n, xt, x_stride, yt, y_stride, row_begin, row_end); break;
+    case 3: gemm_tile<L, 3, kU>(w, row_bytes, n, xt, x_stride, yt, y_stride, row_begin, row_end); break;
+    case 2: gemm_tile<L, 2, kU>(w, row_bytes, n, xt, x_stride, yt, y_stride, row_begin, row_end); break;
+    case 1: gemm_tile<L, 1, kU>(w, row_bytes, n, xt, x_stride, yt, y_stride, row_begin, row_end); break;
     default: break;
   }
 }

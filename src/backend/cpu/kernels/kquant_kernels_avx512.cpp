@@ -261,17 +261,18 @@ inline __m512i chunk_scales(__m512i sc16, int c) {
   return _mm512_permutexvar_epi16(_mm512_load_si512(idx[c]), sc16);
 }
 
+// Batch invariance: both paths compute, per super-block, the exact integers sumi and summ of
+// kquant_common.h and then y = fma(sumi, d_x * d, y) followed by y = -(summ * (d_x * dmin)) + y
+// (one fused op each), super-block after super-block. Here the lanes' integer partial sums are
+// reduced exactly before they reach floats, so the float ops are those of tile_tokens, whose
+// lanes are rows; a token thus gets the same bits whichever path its batch size picks.
 template <class K, int NT>
 void rows_few_tokens(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
                      size_t y_stride, int64_t row_begin, int64_t row_end) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
-    __m512 acc[NT];
-    __m256 accm[NT];
-    for (int t = 0; t < NT; ++t) {
-      acc[t] = _mm512_setzero_ps();
-      accm[t] = _mm256_setzero_ps();
-    }
+    __m128 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = row + b * K::kBytes;
       _mm_prefetch(reinterpret_cast<const char*>(blk + 8 * K::kBytes), _MM_HINT_T0);
@@ -296,24 +297,19 @@ void rows_few_tokens(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8
         const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + kQ8Bsums));
         float dx;
         std::memcpy(&dx, a, 4);
+        if (!K::kHasMin) sumi = _mm512_dpwssd_epi32(sumi, _mm512_zextsi256_si512(bs), _mm512_zextsi256_si512(m16));
+        const float si = static_cast<float>(_mm512_reduce_add_epi32(sumi));
+        acc[t] = _mm_fmadd_ss(_mm_set_ss(si), _mm_set_ss(dx * s.d), acc[t]);
         if (K::kHasMin) {
-          const __m256i summ = _mm256_madd_epi16(bs, m16);
-          accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(summ), _mm256_set1_ps(dx * s.dmin), accm[t]);
-        } else {
-          sumi = _mm512_dpwssd_epi32(sumi, _mm512_zextsi256_si512(bs), _mm512_zextsi256_si512(m16));
+          const __m256i mm = _mm256_madd_epi16(bs, m16);
+          const __m128i m4 = _mm_add_epi32(_mm256_castsi256_si128(mm), _mm256_extracti128_si256(mm, 1));
+          const __m128i m2 = _mm_add_epi32(m4, _mm_unpackhi_epi64(m4, m4));
+          const int32_t summ = _mm_cvtsi128_si32(_mm_add_epi32(m2, _mm_shuffle_epi32(m2, 1)));
+          acc[t] = _mm_fnmadd_ss(_mm_set_ss(static_cast<float>(summ)), _mm_set_ss(dx * s.dmin), acc[t]);
         }
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(dx * s.d), acc[t]);
       }
     }
-    for (int t = 0; t < NT; ++t) {
-      float v = _mm512_reduce_add_ps(acc[t]);
-      if (K::kHasMin) {
-        const __m128 h = _mm_add_ps(_mm256_castps256_ps128(accm[t]), _mm256_extractf128_ps(accm[t], 1));
-        const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
-        v -= _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
-      }
-      y[static_cast<size_t>(t) * y_stride + r] = v;
-    }
+    for (int t = 0; t < NT; ++t) y[static_cast<size_t>(t) * y_stride + r] = _mm_cvtss_f32(acc[t]);
   }
 }
 
