@@ -26,6 +26,13 @@ bash scripts/test-neon.sh
 echo "== llama.cpp conformance checker (../shared/conformance, ../shared/models)"
 python3 "$SHARED/conformance/check.py" "build/anychip run" "$SHARED/conformance" "$SHARED/models"
 
+echo "== llama.cpp conformance checker on the Vulkan backend (Mesa's lavapipe when there is no GPU)"
+if grep -q '^ANYCHIP_VULKAN:BOOL=ON' build/CMakeCache.txt; then
+  python3 "$SHARED/conformance/check.py" "build/anychip run --device vulkan" "$SHARED/conformance" "$SHARED/models"
+else
+  echo "skipped: built without Vulkan (scripts/install-deps.sh installs libvulkan-dev, glslc and lavapipe)"
+fi
+
 echo "== test suite under ASan + UBSan"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$JOBS" --timeout 900)

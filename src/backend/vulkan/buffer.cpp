@@ -21,6 +21,15 @@ VulkanBuffer::VulkanBuffer(const Context& ctx, Stream& stream, size_t bytes)
   }
 }
 
+VulkanBuffer::~VulkanBuffer() {
+  // Commands recorded but not yet run may still reference this memory.
+  try {
+    stream_.flush();
+  } catch (const Error&) {
+    // The device is lost; nothing will run.
+  }
+}
+
 void VulkanBuffer::check_range(size_t offset, size_t bytes, const char* what) const {
   if (offset > mem_->size() || bytes > mem_->size() - offset) {
     throw Error(std::string("vulkan: buffer ") + what + " of " + std::to_string(bytes) + " bytes at offset " +

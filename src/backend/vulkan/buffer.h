@@ -13,6 +13,7 @@ namespace anychip::vulkan {
 class VulkanBuffer final : public backend::Buffer {
  public:
   VulkanBuffer(const Context& ctx, Stream& stream, size_t bytes);
+  ~VulkanBuffer() override;
 
   size_t size() const override { return mem_->size(); }
   void* host_ptr() override { return nullptr; }

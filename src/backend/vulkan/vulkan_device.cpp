@@ -9,7 +9,14 @@ namespace anychip::vulkan {
 
 VulkanDevice::VulkanDevice(int index) : ctx_(index), pipelines_(ctx_), stream_(ctx_, pipelines_) {}
 
-VulkanDevice::~VulkanDevice() = default;
+VulkanDevice::~VulkanDevice() {
+  // Recorded but unsubmitted work must not outlive the pipelines and buffers it uses.
+  try {
+    stream_.flush();
+  } catch (const Error&) {
+    // A lost device at teardown leaves nothing to wait for.
+  }
+}
 
 bool VulkanDevice::supports(backend::Op op, GgmlType type) const {
   const bool half_or_f32 = type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16;
