@@ -14,7 +14,10 @@ echo "== build (Release)"
 bash scripts/build.sh
 
 echo "== build (ASan + UBSan)"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANYCHIP_SANITIZE=ON >/dev/null
+# Without Vulkan: Mesa's lavapipe leaks a few allocations and is unloaded with the instance, so
+# LeakSanitizer reports them from an unknown module that no suppression can name. The Vulkan
+# tests run in the Release suite below.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANYCHIP_SANITIZE=ON -DANYCHIP_VULKAN=OFF >/dev/null
 cmake --build build-asan -j"$JOBS"
 
 echo "== fuzz the GGUF parser for ${FUZZ_SECONDS}s (libFuzzer, ASan + UBSan)"

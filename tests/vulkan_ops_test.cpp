@@ -30,9 +30,13 @@ TEST_P(VulkanOps, DisableSwitchSelectsTheFallbackShaders) {
   const std::string mode = GetParam();
   const std::string used = vulkan::features_in_use(*dev);
   std::printf("[ features ] mode '%s': shaders use %s\n", mode.c_str(), used.c_str());
-  if (mode == "all") EXPECT_EQ(used, "none");
-  if (mode == "subgroup") EXPECT_EQ(used.find("subgroup"), std::string::npos);
-  if (mode == "int8storage") EXPECT_EQ(used.find("int8storage"), std::string::npos);
+  if (mode == "all") {
+    EXPECT_EQ(used, "none");
+  } else if (mode == "subgroup") {
+    EXPECT_EQ(used.find("subgroup"), std::string::npos);
+  } else if (mode == "int8storage") {
+    EXPECT_EQ(used.find("int8storage"), std::string::npos);
+  }
 }
 #endif
 
