@@ -9,6 +9,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build clang libclang-rt-14-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev \
   libpcre2-dev pkg-config libcpp-httplib-dev \
+  libvulkan-dev mesa-vulkan-drivers glslc \
   g++-aarch64-linux-gnu qemu-user \
   python3 ca-certificates git >/dev/null
 echo "dependencies installed"

@@ -1,0 +1,46 @@
+#pragma once
+// One Vulkan instance + logical device + compute queue, chosen by index among the physical
+// devices that can run compute, with the optional features the shaders can use switched on.
+#include <vulkan/vulkan.h>
+
+#include <vector>
+
+#include "backend/device.h"
+#include "backend/vulkan/features.h"
+
+namespace anychip::vulkan {
+
+class Context {
+ public:
+  // index: position in list_devices(). Throws anychip::Error when there is no loader, driver or
+  // such device, or the device is older than Vulkan 1.1.
+  explicit Context(int index);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  VkDevice device() const { return device_; }
+  VkPhysicalDevice physical() const { return physical_; }
+  VkQueue queue() const { return queue_; }
+  uint32_t queue_family() const { return queue_family_; }
+  const VkPhysicalDeviceLimits& limits() const { return props_.limits; }
+  const VkPhysicalDeviceMemoryProperties& memory() const { return memory_; }
+  const Features& features() const { return features_; }
+  const backend::DeviceInfo& info() const { return info_; }
+
+ private:
+  VkInstance instance_ = VK_NULL_HANDLE;
+  VkPhysicalDevice physical_ = VK_NULL_HANDLE;
+  VkDevice device_ = VK_NULL_HANDLE;
+  VkQueue queue_ = VK_NULL_HANDLE;
+  uint32_t queue_family_ = 0;
+  VkPhysicalDeviceProperties props_{};
+  VkPhysicalDeviceMemoryProperties memory_{};
+  Features features_;
+  backend::DeviceInfo info_;
+};
+
+// Every Vulkan device with a compute queue; empty when there is no loader, driver or device.
+std::vector<backend::DeviceInfo> list_devices();
+
+}  // namespace anychip::vulkan

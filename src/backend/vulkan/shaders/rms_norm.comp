@@ -1,0 +1,35 @@
+#version 450
+// y = x / rms(x) * weight over each group of `n` elements (a row, or one head of a row for the
+// per-head norms of Qwen3). One workgroup per group. In place (y = x) is allowed: every
+// invocation rewrites only the elements it read.
+#include "common.glsl"
+#include "bytes.glsl"
+#include "dequant.glsl"
+
+layout(constant_id = 1) const uint WTYPE = 0;  // F32, F16 or BF16 norm weights (binding 0)
+
+layout(binding = 1) readonly buffer X { float x[]; };
+layout(binding = 2) buffer Y { float y[]; };
+
+layout(push_constant) uniform Push {
+  uint w_off;              // bytes
+  uint x_off, x_stride;    // floats
+  uint y_off, y_stride;    // floats
+  uint n, groups, rows;    // group length, groups per row, rows
+  float eps;
+} p;
+
+void main() {
+  const uint gi = group_index();
+  if (gi >= p.groups * p.rows) return;
+  const uint t = gi / p.groups, g = gi % p.groups;
+  const uint xb = p.x_off + t * p.x_stride + g * p.n;
+  const uint yb = p.y_off + t * p.y_stride + g * p.n;
+  float sum = 0.0;
+  for (uint i = gl_LocalInvocationID.x; i < p.n; i += WG) sum += x[xb + i] * x[xb + i];
+  sum = workgroup_sum(sum);
+  const float scale = 1.0 / sqrt(sum / float(p.n) + p.eps);
+  for (uint i = gl_LocalInvocationID.x; i < p.n; i += WG) {
+    y[yb + i] = x[xb + i] * scale * load_float(WTYPE, p.w_off, i);
+  }
+}

@@ -1,0 +1,71 @@
+#pragma once
+// Records ops into one command buffer and submits it when the host needs results (synchronize,
+// a buffer read or write) — the device-side half of "ops run in order as on one stream". Each
+// dispatch is followed by a full compute barrier, since almost every op reads what the previous
+// one wrote. Also owns the per-op host data (token ids, positions, block tables) uploaded for
+// the shaders, which stays valid until the next flush.
+#include <vulkan/vulkan.h>
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "backend/vulkan/context.h"
+#include "backend/vulkan/memory.h"
+#include "backend/vulkan/pipelines.h"
+
+namespace anychip::vulkan {
+
+// A byte range of a buffer.
+struct Range {
+  const GpuBuffer* buffer = nullptr;
+  size_t offset = 0;
+  size_t bytes = 0;
+};
+
+// A range as bound to a shader: the descriptor's window and the range's byte offset inside it.
+// Windows start at an aligned offset and are at most maxStorageBufferRange long, so tensors in
+// a buffer larger than one binding can address (a whole model file) still bind.
+struct Bound {
+  VkDescriptorBufferInfo info{};
+  uint32_t rel = 0;
+};
+
+class Stream {
+ public:
+  Stream(const Context& ctx, Pipelines& pipelines);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  Bound bind(const Range& r) const;
+  // Copies host data into shader-readable memory that stays valid until the next flush.
+  Range upload(const void* data, size_t bytes);
+  void dispatch(VkPipeline pipeline, std::span<const Bound> bindings, const void* push, size_t push_bytes,
+                uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1);
+  void fill_zero(const GpuBuffer& dst);
+  void copy(const GpuBuffer& src, size_t src_offset, const GpuBuffer& dst, size_t dst_offset, size_t bytes);
+  // Submits everything recorded and waits for it; no-op when nothing is recorded.
+  void flush();
+  // Counts flushes: uploads made in an earlier epoch are gone.
+  uint64_t epoch() const { return epoch_; }
+
+ private:
+  void begin();
+  VkDescriptorSet allocate_set();
+
+  const Context& ctx_;
+  Pipelines& pipelines_;
+  VkCommandPool pool_ = VK_NULL_HANDLE;
+  VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  bool recording_ = false;
+  uint64_t epoch_ = 0;
+  std::vector<VkDescriptorPool> descriptor_pools_;
+  size_t current_pool_ = 0;
+  std::vector<std::unique_ptr<GpuBuffer>> upload_chunks_;
+  size_t upload_chunk_ = 0, upload_used_ = 0;
+  std::unique_ptr<GpuBuffer> dummy_;  // bound to the bindings a shader does not use
+};
+
+}  // namespace anychip::vulkan
