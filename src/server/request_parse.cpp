@@ -116,7 +116,10 @@ void parse_common(const json& doc, CompletionRequest& r) {
   r.stream = get_bool(doc, "stream").value_or(false);
   if (const json* so = field(doc, "stream_options")) {
     if (!so->is_object()) throw bad_param("stream_options", "'stream_options' must be an object");
-    if (auto u = get_bool(*so, "include_usage")) r.include_usage = *u;
+    if (const json* u = field(*so, "include_usage")) {
+      if (!u->is_boolean()) throw bad_param("stream_options.include_usage", "'stream_options.include_usage' must be a boolean");
+      r.include_usage = u->get<bool>();
+    }
   }
   r.ignore_eos = get_bool(doc, "ignore_eos").value_or(false);
 }
