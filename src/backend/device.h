@@ -66,6 +66,22 @@ struct RopeParams {
   const float* freq_factors = nullptr;  // Llama 3 per-pair divisors (head_dim / 2 values) or null
 };
 
+// Where the keys/values of each query row live. A KV cache tensor is a pool of blocks of
+// `block_size` rows; sequence s keeps position p in cache row
+// block_table[s * max_blocks + p / block_size] * block_size + p % block_size. A plain contiguous
+// cache is one block as long as the cache, with a one-entry table.
+struct KvPages {
+  int block_size = 0;
+  int max_blocks = 0;                     // table entries per sequence
+  std::span<const int32_t> block_table;   // n_seqs * max_blocks block ids
+  std::span<const int32_t> row_seq;       // per query row: the index of its sequence
+
+  int64_t cache_row(int32_t seq, int32_t position) const {
+    return static_cast<int64_t>(block_table[static_cast<size_t>(seq) * max_blocks + position / block_size]) * block_size +
+           position % block_size;
+  }
+};
+
 struct AttentionParams {
   int n_head = 0;
   int n_head_kv = 0;
@@ -92,11 +108,13 @@ class Device {
   virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) = 0;
   // Rotates every head (head_dim-sized slice) of row t by position positions[t], in place.
   virtual void rope(const Tensor& x, std::span<const int32_t> positions, const RopeParams& p) = 0;
-  // Causal attention of query rows (at positions[t]) over cached keys/values 0..positions[t].
+  // Causal attention: query row t (at positions[t], of sequence pages.row_seq[t]) attends to its
+  // sequence's cached keys/values 0..positions[t], found through the block table.
   virtual void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-                         std::span<const int32_t> positions, const AttentionParams& p, const Tensor& out) = 0;
-  // Writes f32 rows `src` into cache rows positions[t] (converting to the cache's type).
-  virtual void store_rows(const Tensor& src, std::span<const int32_t> positions, const Tensor& cache) = 0;
+                         std::span<const int32_t> positions, const KvPages& pages, const AttentionParams& p,
+                         const Tensor& out) = 0;
+  // Writes f32 rows `src` into cache rows cache_rows[t] (converting to the cache's type).
+  virtual void store_rows(const Tensor& src, std::span<const int32_t> cache_rows, const Tensor& cache) = 0;
   // out = silu(gate) * up
   virtual void swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) = 0;
   // y += x

@@ -40,11 +40,14 @@ void Sampler::accept(int32_t token) {
 }
 
 int32_t Sampler::sample(std::span<const float> logits) {
+  const bool penalize = params_.repeat_penalty != 1.0f || params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
+  // Greedy without penalties needs no candidate list (the serving loop samples every sequence
+  // every step, so this copy of the vocabulary would add up).
+  if (params_.temperature <= 0.0f && (!penalize || recent_.empty())) return argmax(logits);
   candidates_.clear();
   candidates_.reserve(logits.size());
   for (size_t i = 0; i < logits.size(); ++i) candidates_.emplace_back(logits[i], static_cast<int32_t>(i));
 
-  const bool penalize = params_.repeat_penalty != 1.0f || params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
   if (penalize && !recent_.empty()) {
     std::unordered_map<int32_t, int> counts;
     for (int32_t t : recent_) ++counts[t];

@@ -6,7 +6,8 @@
 //
 // Threading: submit/cancel/stats may be called from any thread. Output handlers run on the
 // engine's loop thread, in order, once per step in which the request produced something; they
-// must be quick (hand the data to another thread) and must not call back into the engine.
+// must be quick (hand the data to another thread); of the engine's methods they may call only
+// cancel().
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -60,7 +61,8 @@ using OutputHandler = std::function<void(const RequestOutput&)>;
 
 struct EngineOptions {
   int max_seqs = 16;                 // sequences decoding at once
-  int64_t ctx_size = 4096;           // tokens per sequence (prompt + generated), at most the model's
+  int64_t ctx_size = 0;              // tokens per sequence (prompt + generated), at most the model's
+                                     // training context; 0: that context, capped at 4096
   uint64_t kv_memory_bytes = 0;      // KV pool size; 0: enough for max_seqs full contexts
   int block_size = 16;               // tokens per KV block
   int max_batch_tokens = 256;        // tokens per forward pass (decode + prefill chunks)

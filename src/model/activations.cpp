@@ -14,7 +14,8 @@ static backend::Tensor make_f32(backend::Device& device, std::vector<std::unique
   return t;
 }
 
-Activations::Activations(backend::Device& device, const ModelConfig& c, int64_t n) : capacity(n) {
+Activations::Activations(backend::Device& device, const ModelConfig& c, int64_t n, int64_t n_outputs)
+    : capacity(n), output_capacity(n_outputs) {
   x = make_f32(device, buffers, n, c.n_embd);
   h = make_f32(device, buffers, n, c.n_embd);
   q = make_f32(device, buffers, n, c.q_dim());
@@ -23,19 +24,20 @@ Activations::Activations(backend::Device& device, const ModelConfig& c, int64_t 
   attn = make_f32(device, buffers, n, c.q_dim());
   gate = make_f32(device, buffers, n, c.n_ff);
   up = make_f32(device, buffers, n, c.n_ff);
-  last = make_f32(device, buffers, 1, c.n_embd);
-  logits = make_f32(device, buffers, 1, c.n_vocab);
+  last = make_f32(device, buffers, n_outputs, c.n_embd);
+  logits = make_f32(device, buffers, n_outputs, c.n_vocab);
 }
 
-Activations Activations::rows(int64_t n) const {
+Activations Activations::rows(int64_t n, int64_t n_outputs) const {
   Activations a;
   a.capacity = n;
+  a.output_capacity = n_outputs;
   for (auto [dst, src] : {std::pair{&a.x, &x}, {&a.h, &h}, {&a.q, &q}, {&a.k, &k}, {&a.v, &v}, {&a.attn, &attn},
                           {&a.gate, &gate}, {&a.up, &up}}) {
     *dst = src->row_range(0, n);
   }
-  a.last = last;
-  a.logits = logits;
+  a.last = last.row_range(0, n_outputs);
+  a.logits = logits.row_range(0, n_outputs);
   return a;
 }
 

@@ -10,12 +10,13 @@ namespace anychip::model {
 
 struct Activations {
   int64_t capacity = 0;  // tokens
+  int64_t output_capacity = 0;  // rows of logits
   std::vector<std::unique_ptr<backend::Buffer>> buffers;
   backend::Tensor x, h, q, k, v, attn, gate, up, last, logits;
 
-  Activations(backend::Device& device, const ModelConfig& c, int64_t n_tokens);
-  // Views of the first n rows.
-  Activations rows(int64_t n) const;
+  Activations(backend::Device& device, const ModelConfig& c, int64_t n_tokens, int64_t n_outputs);
+  // Views of the first n token rows and the first n_outputs output rows.
+  Activations rows(int64_t n, int64_t n_outputs) const;
 
  private:
   Activations() = default;

@@ -1,5 +1,8 @@
 #include "model/model.h"
 
+#include <algorithm>
+#include <cassert>
+
 #include "model/activations.h"
 #include "model/transformer_blocks.h"
 #include "util/error.h"
@@ -26,9 +29,12 @@ std::unique_ptr<Model> Model::load(const std::string& path, backend::Device& dev
   return std::unique_ptr<Model>(new Model(gguf::GgufFile::open(path), device));
 }
 
+uint64_t Model::kv_bytes_per_token() const {
+  return static_cast<uint64_t>(config_.kv_dim() + config_.v_dim()) * 2 * static_cast<uint64_t>(config_.n_layer);
+}
+
 KvCache Model::make_cache(int64_t n_ctx) const {
-  const uint64_t bytes = static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(config_.kv_dim() + config_.v_dim()) * 2 *
-                         static_cast<uint64_t>(config_.n_layer);
+  const uint64_t bytes = static_cast<uint64_t>(n_ctx) * kv_bytes_per_token();
   const uint64_t available = device_.info().memory_bytes;
   if (available > 0 && bytes > available) {
     throw Error("the KV cache for a context of " + std::to_string(n_ctx) + " tokens needs " + std::to_string(bytes >> 20) +
@@ -65,10 +71,12 @@ uint64_t Model::weight_bytes_per_token() const {
   return total;
 }
 
-Model::Scratch& Model::scratch_for(int64_t n_tokens) {
-  if (!scratch_ || scratch_->activations.capacity < n_tokens) {
+Model::Scratch& Model::scratch_for(int64_t n_tokens, int64_t n_outputs) {
+  if (!scratch_ || scratch_->activations.capacity < n_tokens || scratch_->activations.output_capacity < n_outputs) {
+    const int64_t tokens = std::max(n_tokens, scratch_ ? scratch_->activations.capacity : 0);
+    const int64_t outputs = std::max(n_outputs, scratch_ ? scratch_->activations.output_capacity : 0);
     scratch_.reset();  // free the old buffers before allocating larger ones
-    scratch_ = std::make_unique<Scratch>(Scratch{Activations(device_, config_, n_tokens)});
+    scratch_ = std::make_unique<Scratch>(Scratch{Activations(device_, config_, tokens, outputs)});
   }
   return *scratch_;
 }
@@ -87,18 +95,34 @@ void Model::forward(std::span<const int32_t> tokens, int32_t start_pos, KvCache&
   }
   std::vector<int32_t> positions(tokens.size());
   for (int64_t i = 0; i < n; ++i) positions[i] = start_pos + static_cast<int32_t>(i);
+  const std::vector<int32_t> row_seq(tokens.size(), 0);
+  const int32_t block_table[1] = {0};
+  const int32_t last[1] = {static_cast<int32_t>(n - 1)};
+  ForwardBatch batch;
+  batch.tokens = tokens;
+  batch.positions = positions;
+  batch.cache_rows = positions;  // one sequence filling the cache from row 0
+  batch.pages = backend::KvPages{static_cast<int>(cache.n_ctx), 1, block_table, row_seq};
+  batch.output_rows = last;
+  forward_batch(batch, cache, logits);
+}
 
-  const Activations a = scratch_for(n).activations.rows(n);
-  const BlockContext ctx{device_, config_, weights_, positions};
-  device_.get_rows(weights_.token_embd, tokens, a.x);
+void Model::forward_batch(const ForwardBatch& batch, KvCache& cache, std::vector<float>& logits) {
+  const int64_t n = static_cast<int64_t>(batch.tokens.size());
+  const int64_t n_out = static_cast<int64_t>(batch.output_rows.size());
+  assert(n > 0 && batch.positions.size() == batch.tokens.size() && batch.cache_rows.size() == batch.tokens.size() &&
+         batch.pages.row_seq.size() == batch.tokens.size());
+  const Activations a = scratch_for(n, n_out).activations.rows(n, n_out);
+  const BlockContext ctx{device_, config_, weights_, batch.positions, batch.cache_rows, batch.pages, batch.output_rows};
+  device_.get_rows(weights_.token_embd, batch.tokens, a.x);
   for (int64_t i = 0; i < config_.n_layer; ++i) {
     attention_block(ctx, weights_.layers[i], cache.k[i], cache.v[i], a);
     feed_forward_block(ctx, weights_.layers[i], a);
   }
-  output_block(ctx, a);
+  if (n_out > 0) output_block(ctx, a);
   device_.synchronize();
-  logits.resize(static_cast<size_t>(config_.n_vocab));
-  a.logits.buffer->read(a.logits.offset, logits.data(), logits.size() * sizeof(float));
+  logits.resize(static_cast<size_t>(n_out * config_.n_vocab));
+  if (n_out > 0) a.logits.buffer->read(a.logits.offset, logits.data(), logits.size() * sizeof(float));
 }
 
 }  // namespace anychip::model

@@ -15,6 +15,15 @@
 
 namespace anychip::model {
 
+// Tokens of one or more sequences run through the model in one pass.
+struct ForwardBatch {
+  std::span<const int32_t> tokens;
+  std::span<const int32_t> positions;   // per token: its position in its sequence
+  std::span<const int32_t> cache_rows;  // per token: the cache row its key/value goes to
+  backend::KvPages pages;               // per token: its sequence and that sequence's blocks
+  std::span<const int32_t> output_rows; // tokens whose logits are wanted, in output order
+};
+
 class Model {
  public:
   // Throws anychip::Error for unreadable, malformed or unsupported files.
@@ -26,17 +35,24 @@ class Model {
   const gguf::GgufFile& file() const { return *file_; }
   backend::Device& device() const { return device_; }
 
-  KvCache make_cache(int64_t n_ctx) const;
+  // A cache of n_rows key/value rows per layer: one sequence of n_rows positions, or a pool of
+  // n_rows / block_size blocks for paged use.
+  KvCache make_cache(int64_t n_rows) const;
+  // Bytes one cached token takes over all layers.
+  uint64_t kv_bytes_per_token() const;
   // Bytes of weights one generated token reads: every matrix and norm once, one embedding row.
   uint64_t weight_bytes_per_token() const;
   // Runs tokens at positions start_pos.. through the model, appending their keys/values to the
   // cache, and writes the logits after the last token (n_vocab floats) to logits.
   void forward(std::span<const int32_t> tokens, int32_t start_pos, KvCache& cache, std::vector<float>& logits);
+  // Runs a batch, writing output_rows.size() rows of n_vocab logits. Callers validate token ids
+  // and keep cache rows within the cache.
+  void forward_batch(const ForwardBatch& batch, KvCache& cache, std::vector<float>& logits);
 
  private:
   struct Scratch;
   Model(std::unique_ptr<gguf::GgufFile> file, backend::Device& device);
-  Scratch& scratch_for(int64_t n_tokens);
+  Scratch& scratch_for(int64_t n_tokens, int64_t n_outputs);
 
   std::unique_ptr<gguf::GgufFile> file_;
   backend::Device& device_;

@@ -29,15 +29,15 @@ void attention_block(const BlockContext& ctx, const LayerWeights& l, const backe
   rope.freq_factors = ctx.weights.rope_freq_factors.empty() ? nullptr : ctx.weights.rope_freq_factors.data();
   dev.rope(a.q, ctx.positions, rope);
   dev.rope(a.k, ctx.positions, rope);
-  dev.store_rows(a.k, ctx.positions, k_cache);
-  dev.store_rows(a.v, ctx.positions, v_cache);
+  dev.store_rows(a.k, ctx.cache_rows, k_cache);
+  dev.store_rows(a.v, ctx.cache_rows, v_cache);
 
   backend::AttentionParams ap;
   ap.n_head = static_cast<int>(c.n_head);
   ap.n_head_kv = static_cast<int>(c.n_head_kv);
   ap.head_dim = static_cast<int>(c.head_dim);
   ap.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-  dev.attention(a.q, k_cache, v_cache, ctx.positions, ap, a.attn);
+  dev.attention(a.q, k_cache, v_cache, ctx.positions, ctx.pages, ap, a.attn);
   dev.matmul(l.wo, a.attn, a.h);
   dev.add(a.h, a.x);
 }
@@ -54,7 +54,8 @@ void feed_forward_block(const BlockContext& ctx, const LayerWeights& l, const Ac
 
 void output_block(const BlockContext& ctx, const Activations& a) {
   auto& dev = ctx.device;
-  dev.rms_norm(a.x.row_range(a.x.rows - 1, 1), ctx.weights.output_norm, ctx.config.rms_eps, a.last);
+  dev.get_rows(a.x, ctx.output_rows, a.last);
+  dev.rms_norm(a.last, ctx.weights.output_norm, ctx.config.rms_eps, a.last);
   dev.matmul(ctx.weights.output, a.last, a.logits);
 }
 

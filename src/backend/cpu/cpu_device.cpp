@@ -155,23 +155,24 @@ void CpuDevice::rope(const Tensor& x, std::span<const int32_t> positions, const 
   }
 }
 
-void CpuDevice::store_rows(const Tensor& src, std::span<const int32_t> positions, const Tensor& cache) {
+void CpuDevice::store_rows(const Tensor& src, std::span<const int32_t> cache_rows, const Tensor& cache) {
   assert(src.cols == cache.cols);
   for (int64_t t = 0; t < src.rows; ++t) {
-    assert(positions[t] >= 0 && positions[t] < cache.rows);
+    assert(cache_rows[t] >= 0 && cache_rows[t] < cache.rows);
     const float* s = src.host_row<float>(t);
     if (cache.type == GgmlType::F16) {
-      uint16_t* d = cache.host_row<uint16_t>(positions[t]);
+      uint16_t* d = cache.host_row<uint16_t>(cache_rows[t]);
       for (int64_t i = 0; i < src.cols; ++i) d[i] = quant::fp32_to_fp16(s[i]);
     } else {
-      float* d = cache.host_row<float>(positions[t]);
+      float* d = cache.host_row<float>(cache_rows[t]);
       for (int64_t i = 0; i < src.cols; ++i) d[i] = s[i];
     }
   }
 }
 
 void CpuDevice::attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-                          std::span<const int32_t> positions, const backend::AttentionParams& p, const Tensor& out) {
+                          std::span<const int32_t> positions, const backend::KvPages& pages,
+                          const backend::AttentionParams& p, const Tensor& out) {
   const int group = p.n_head / p.n_head_kv;
   const AttentionHeadF16Fn fast = k_cache.type == GgmlType::F16 && p.head_dim % 16 == 0 && p.head_dim <= 256
                                       ? find_attention_f16(isa_)
@@ -181,15 +182,16 @@ void CpuDevice::attention(const Tensor& q, const Tensor& k_cache, const Tensor& 
       const int64_t t = i / p.n_head;
       const int h = static_cast<int>(i % p.n_head);
       const int64_t n_keys = positions[t] + 1;
+      const int32_t* blocks = pages.block_table.data() + static_cast<size_t>(pages.row_seq[t]) * pages.max_blocks;
       const int64_t kv_offset = static_cast<int64_t>(h / group) * p.head_dim;
       const float* qh = q.host_row<float>(t) + h * p.head_dim;
       float* oh = out.host_row<float>(t) + h * p.head_dim;
       if (fast) {
         fast(qh, k_cache.host_row<uint16_t>(0) + kv_offset, v_cache.host_row<uint16_t>(0) + kv_offset,
-             k_cache.row_stride / sizeof(uint16_t), p.head_dim, n_keys, p.scale, oh);
+             k_cache.row_stride / sizeof(uint16_t), blocks, pages.block_size, p.head_dim, n_keys, p.scale, oh);
       } else {
         ref::attention_head(qh, k_cache.host_row<uint8_t>(0), v_cache.host_row<uint8_t>(0), k_cache.type,
-                            k_cache.row_stride, kv_offset, p.head_dim, n_keys, p.scale, oh);
+                            k_cache.row_stride, kv_offset, blocks, pages.block_size, p.head_dim, n_keys, p.scale, oh);
       }
     }
   });

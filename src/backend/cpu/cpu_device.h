@@ -23,9 +23,9 @@ class CpuDevice final : public backend::Device {
   void rms_norm(const backend::Tensor& x, const backend::Tensor& weight, float eps, const backend::Tensor& y) override;
   void rope(const backend::Tensor& x, std::span<const int32_t> positions, const backend::RopeParams& p) override;
   void attention(const backend::Tensor& q, const backend::Tensor& k_cache, const backend::Tensor& v_cache,
-                 std::span<const int32_t> positions, const backend::AttentionParams& p,
-                 const backend::Tensor& out) override;
-  void store_rows(const backend::Tensor& src, std::span<const int32_t> positions, const backend::Tensor& cache) override;
+                 std::span<const int32_t> positions, const backend::KvPages& pages,
+                 const backend::AttentionParams& p, const backend::Tensor& out) override;
+  void store_rows(const backend::Tensor& src, std::span<const int32_t> cache_rows, const backend::Tensor& cache) override;
   void swiglu(const backend::Tensor& gate, const backend::Tensor& up, const backend::Tensor& out) override;
   void add(const backend::Tensor& x, const backend::Tensor& y) override;
   void add_bias(const backend::Tensor& bias, const backend::Tensor& y) override;

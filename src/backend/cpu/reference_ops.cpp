@@ -128,8 +128,8 @@ void swiglu(const float* gate, const float* up, float* out, int64_t n) {
 }
 
 void attention_head(const float* q, const uint8_t* k_cache, const uint8_t* v_cache, GgmlType cache_type,
-                    size_t cache_row_bytes, int64_t kv_offset_elems, int head_dim, int64_t n_keys, float scale,
-                    float* out) {
+                    size_t cache_row_bytes, int64_t kv_offset_elems, const int32_t* blocks, int block_size,
+                    int head_dim, int64_t n_keys, float scale, float* out) {
   // Mirrors llama.cpp's CPU flash attention with an f16 cache: the query is rounded to f16, the
   // softmax runs online (running max and sum), and the weighted sum of values is accumulated in
   // f16. Doing the same keeps logits within a small fraction of the reference tolerance.
@@ -141,7 +141,8 @@ void attention_head(const float* q, const uint8_t* k_cache, const uint8_t* v_cac
   const size_t head_offset = static_cast<size_t>(kv_offset_elems) * (half ? 2 : 4);
   float running_max = -INFINITY, running_sum = 0.0f;
   for (int64_t k = 0; k < n_keys; ++k) {
-    to_f32(cache_type, k_cache + static_cast<size_t>(k) * cache_row_bytes + head_offset, row.data(), head_dim);
+    const size_t cache_row = static_cast<size_t>(blocks[k / block_size]) * block_size + static_cast<size_t>(k % block_size);
+    to_f32(cache_type, k_cache + cache_row * cache_row_bytes + head_offset, row.data(), head_dim);
     const float score = dot_f32(qr.data(), row.data(), head_dim) * scale;
     float old_scale = 1.0f, weight = 1.0f;
     if (score > running_max) {
@@ -151,7 +152,7 @@ void attention_head(const float* q, const uint8_t* k_cache, const uint8_t* v_cac
     } else {
       weight = std::exp(score - running_max);
     }
-    to_f32(cache_type, v_cache + static_cast<size_t>(k) * cache_row_bytes + head_offset, row.data(), head_dim);
+    to_f32(cache_type, v_cache + cache_row * cache_row_bytes + head_offset, row.data(), head_dim);
     for (int d = 0; d < head_dim; ++d) acc[d] = round_acc(std::fma(row[d], weight, acc[d]));
     running_sum = running_sum * old_scale + weight;
   }

@@ -30,8 +30,9 @@ void rms_norm(const float* x, const float* weight, float eps, float* y, int64_t 
 void rope(float* head, int32_t position, const backend::RopeParams& p);
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
 // One query head of one query against `n_keys` cached keys/values (f16 or f32 cache rows).
+// Key/value i lives in cache row blocks[i / block_size] * block_size + i % block_size.
 void attention_head(const float* q, const uint8_t* k_cache, const uint8_t* v_cache, GgmlType cache_type,
-                    size_t cache_row_bytes, int64_t kv_offset_elems, int head_dim, int64_t n_keys,
-                    float scale, float* out);
+                    size_t cache_row_bytes, int64_t kv_offset_elems, const int32_t* blocks, int block_size,
+                    int head_dim, int64_t n_keys, float scale, float* out);
 
 }  // namespace anychip::ref

@@ -17,8 +17,8 @@ inline float horizontal_sum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-void attention_head_avx2(const float* q, const uint16_t* k, const uint16_t* v, size_t row_stride, int head_dim,
-                         int64_t n_keys, float scale, float* out) {
+void attention_head_avx2(const float* q, const uint16_t* k, const uint16_t* v, size_t row_stride,
+                         const int32_t* blocks, int block_size, int head_dim, int64_t n_keys, float scale, float* out) {
   alignas(32) float qr[256];
   alignas(32) float acc[256];
   for (int d = 0; d < head_dim; d += 8) {
@@ -27,7 +27,8 @@ void attention_head_avx2(const float* q, const uint16_t* k, const uint16_t* v, s
   }
   float running_max = -INFINITY, running_sum = 0.0f;
   for (int64_t key = 0; key < n_keys; ++key) {
-    const uint16_t* kr = k + static_cast<size_t>(key) * row_stride;
+    const size_t cache_row = static_cast<size_t>(blocks[key / block_size]) * block_size + static_cast<size_t>(key % block_size);
+    const uint16_t* kr = k + cache_row * row_stride;
     __m256 dot = _mm256_setzero_ps();
     for (int d = 0; d < head_dim; d += 8) {
       const __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kr + d)));
@@ -43,7 +44,7 @@ void attention_head_avx2(const float* q, const uint16_t* k, const uint16_t* v, s
     } else {
       weight = std::exp(score - running_max);
     }
-    const uint16_t* vr = v + static_cast<size_t>(key) * row_stride;
+    const uint16_t* vr = v + cache_row * row_stride;
     const __m256 w = _mm256_set1_ps(weight);
     for (int d = 0; d < head_dim; d += 8) {
       const __m256 vv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(vr + d)));

@@ -9,11 +9,13 @@
 
 namespace anychip::cpu {
 
-// One query head against n_keys cached rows: k and v point at this head's first element of key
-// row 0; consecutive keys are row_stride halves apart. head_dim must be a multiple of 16 and at
+// One query head against n_keys cached keys: k and v point at this head's first element of cache
+// row 0; cache rows are row_stride halves apart; key i lives in cache row
+// blocks[i / block_size] * block_size + i % block_size. head_dim must be a multiple of 16 and at
 // most 256.
 using AttentionHeadF16Fn = void (*)(const float* q, const uint16_t* k, const uint16_t* v, size_t row_stride,
-                                    int head_dim, int64_t n_keys, float scale, float* out);
+                                    const int32_t* blocks, int block_size, int head_dim, int64_t n_keys, float scale,
+                                    float* out);
 
 // nullptr when no fast version exists for this ISA.
 AttentionHeadF16Fn find_attention_f16(Isa isa);
