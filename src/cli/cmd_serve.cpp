@@ -87,7 +87,7 @@ int serve(const ServeOptions& o) {
     model = model::Model::load(o.model_path, *device);
     engine::EngineOptions eopts;
     eopts.max_seqs = o.max_seqs;
-    eopts.ctx_size = o.ctx_size > 0 ? o.ctx_size : std::min<int64_t>(model->config().n_ctx_train, 4096);
+    eopts.ctx_size = o.ctx_size;  // 0: the engine's default (the model's context, at most 4096)
     eopts.kv_memory_bytes = kv_bytes;
     eopts.max_queue = o.max_queue;
     std::string template_source;
@@ -96,7 +96,7 @@ int serve(const ServeOptions& o) {
     const std::string id = o.alias.empty() ? server::model_id_from_path(o.model_path) : o.alias;
     served = std::make_unique<server::ServedModel>(*model, *engine, id, template_text);
     std::fprintf(stderr, "anychip serve: model '%s' ready (context %lld, %d sequences, chat template: %s)\n",
-                 id.c_str(), static_cast<long long>(eopts.ctx_size), eopts.max_seqs, template_source.c_str());
+                 id.c_str(), static_cast<long long>(engine->options().ctx_size), eopts.max_seqs, template_source.c_str());
   } catch (...) {
     srv.stop();
     listener.join();

@@ -20,11 +20,12 @@ uint64_t random_seed() {
   return rng();
 }
 
-engine::RequestOptions engine_options(const CompletionRequest& r, int64_t prompt_len, int64_t ctx_size) {
+engine::RequestOptions engine_options(const CompletionRequest& r, int64_t prompt_len, const ServedModel& model) {
   engine::RequestOptions o;
-  // Without max_tokens a chat reply may use the rest of the context (OpenAI's behaviour); a text
-  // completion gets OpenAI's default of 16. The engine rejects a prompt that leaves no room.
-  const int64_t room = std::max<int64_t>(1, ctx_size - prompt_len);
+  // Without max_tokens a chat reply may use the rest of the context (OpenAI's behaviour), or of
+  // the KV pool when that is smaller; a text completion gets OpenAI's default of 16. The engine
+  // rejects a prompt that leaves no room.
+  const int64_t room = std::max<int64_t>(1, model.max_sequence_tokens() - prompt_len);
   o.max_tokens = r.max_tokens ? *r.max_tokens : static_cast<int>(r.kind == CompletionRequest::Kind::Chat ? room : 16);
   o.sampling = r.sampling;
   if (!r.seed_given) o.sampling.seed = random_seed();  // no seed: a fresh draw per request
@@ -45,7 +46,7 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, bool
   }
   const std::vector<int32_t> prompt = model.prompt_tokens(r);
   current_request_record().prompt_tokens = static_cast<int>(prompt.size());
-  const engine::RequestOptions options = engine_options(r, static_cast<int64_t>(prompt.size()), model.ctx_size());
+  const engine::RequestOptions options = engine_options(r, static_cast<int64_t>(prompt.size()), model);
 
   auto channel = std::make_shared<OutputChannel>();
   uint64_t id = 0;
@@ -55,9 +56,11 @@ void handle_completion(const httplib::Request& req, httplib::Response& res, bool
     throw ApiError(429, std::string("The server is at capacity: ") + e.what() + ". Retry shortly.",
                    "rate_limit_error", std::nullopt, "queue_full");
   } catch (const engine::RequestError& e) {
-    // The engine says "prompt" for the token list; a chat client sent it as messages.
+    // Name the field this endpoint's client sent: the prompt is "messages" in a chat request and
+    // "prompt" in a text completion, whichever word the engine used.
     std::string param = e.param();
     if (chat && param == "prompt") param = "messages";
+    if (!chat && param == "messages") param = "prompt";
     throw ApiError(400, e.what(), "invalid_request_error", param.empty() ? std::nullopt : std::optional(param));
   } catch (const Error& e) {
     throw ApiError(400, e.what());

@@ -34,6 +34,20 @@ bool same_secret(const std::string& given, const std::string& key) {
   return diff == 0;
 }
 
+struct Route {
+  const char* path;
+  bool get;
+};
+
+// The methods a known path answers ("" for an unknown path).
+std::string allowed_methods(const std::string& path) {
+  if (path == "/v1/chat/completions" || path == "/v1/completions") return "POST";
+  if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics") {
+    return "GET, HEAD";
+  }
+  return "";
+}
+
 const char* default_message(int status) {
   switch (status) {
     case 400: return "The request could not be parsed.";
@@ -101,9 +115,26 @@ void HttpServer::install_routes() {
   s.set_keep_alive_max_count(1000);
   s.set_keep_alive_timeout(5);
 
-  s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     begin_request_record();
-    return httplib::Server::HandlerResponse::Unhandled;
+    // httplib reads a POST/PUT/PATCH/DELETE without Content-Length or chunked encoding until the
+    // client closes (a response's rule, not a request's), so `curl -X PUT` would hang until the
+    // read timeout. Such a request has no body (RFC 9112 6.3): answer it here, before any read.
+    const bool body_method = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                             req.method == "DELETE" || req.method == "PRI";
+    if (!body_method || req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    const std::string allow = allowed_methods(req.path);
+    if (allow.empty()) {
+      send_error(res, ApiError(404, default_message(404), "not_found_error", std::nullopt, "unknown_url"));
+    } else if (allow != req.method) {
+      res.set_header("Allow", allow);
+      send_error(res, ApiError(405, "Method " + req.method + " is not allowed here; use " + allow + "."));
+    } else {
+      send_error(res, ApiError(400, "The request has no body; send a JSON object with a Content-Length."));
+    }
+    return httplib::Server::HandlerResponse::Handled;
   });
 
   // Statuses httplib decides itself (unknown path, body too large, unparsable request) get an
@@ -214,13 +245,10 @@ void HttpServer::install_routes() {
   });
 
   // A known path with the wrong method is 405 (httplib alone would say 404).
-  struct Route {
-    const char* path;
-    bool get;
-  };
-  for (const Route& route : {Route{"/v1/chat/completions", false}, Route{"/v1/completions", false},
-                             Route{"/v1/models", true}, Route{"/health", true}, Route{"/metrics", true}}) {
-    const std::string allow = route.get ? "GET, HEAD" : "POST";
+  for (const char* path : {"/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics"}) {
+    const std::string allow = allowed_methods(path);
+    const bool get = allow != "POST";
+    const Route route{path, get};
     auto not_allowed = [allow](const httplib::Request& req, httplib::Response& res) {
       res.set_header("Allow", allow);
       throw ApiError(405, "Method " + req.method + " is not allowed here; use " + allow + ".");

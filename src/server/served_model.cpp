@@ -1,5 +1,6 @@
 #include "server/served_model.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -45,6 +46,11 @@ ServedModel::ServedModel(model::Model& model, engine::ServingEngine& engine, std
   const Vocab& vocab = model.tokenizer().vocab();
   bos_ = token_text(vocab, vocab.bos_id);
   eos_ = token_text(vocab, vocab.eos_id);
+}
+
+int64_t ServedModel::max_sequence_tokens() const {
+  const int64_t pool = engine_.stats().kv_blocks_total * engine_.options().block_size;
+  return pool > 0 ? std::min(ctx_size(), pool) : ctx_size();
 }
 
 bool ServedModel::answers_to(const std::string& name) const { return name == id_; }

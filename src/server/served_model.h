@@ -21,6 +21,9 @@ class ServedModel {
   engine::ServingEngine& engine() const { return engine_; }
   const model::Model& model() const { return model_; }
   int64_t ctx_size() const { return engine_.options().ctx_size; }
+  // The longest sequence (prompt + generated) one request can have: the context, or the whole KV
+  // pool when that is smaller.
+  int64_t max_sequence_tokens() const;
 
   // True for the id /v1/models lists (the file stem or --alias).
   bool answers_to(const std::string& name) const;
