@@ -2,8 +2,10 @@
 // before the model loads (so /health can say "loading"); SIGTERM/SIGINT drain in-flight requests
 // and exit 0.
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -65,10 +67,17 @@ int serve(const ServeOptions& o) {
 
   server::HttpServer srv(http);
   const int port = srv.bind();
+  std::atomic<bool> stopping{false};
   std::thread listener([&] {
-    if (!srv.listen()) std::fprintf(stderr, "error: the HTTP listener stopped unexpectedly\n");
+    const bool ok = srv.listen();
+    if (!stopping.load()) {
+      // The main thread waits for a signal; send it one rather than serve nothing forever.
+      std::fprintf(stderr, "error: the HTTP listener stopped unexpectedly%s\n", ok ? "" : " (listen failed)");
+      kill(getpid(), SIGTERM);
+    }
   });
   if (!srv.wait_running(std::chrono::seconds(10))) {
+    stopping.store(true);
     srv.stop();
     listener.join();
     throw Error("the HTTP listener did not start");
@@ -98,6 +107,7 @@ int serve(const ServeOptions& o) {
     std::fprintf(stderr, "anychip serve: model '%s' ready (context %lld, %d sequences, chat template: %s)\n",
                  id.c_str(), static_cast<long long>(engine->options().ctx_size), eopts.max_seqs, template_source.c_str());
   } catch (...) {
+    stopping.store(true);
     srv.stop();
     listener.join();
     throw;
@@ -116,6 +126,7 @@ int serve(const ServeOptions& o) {
     srv.cancel_all();
     srv.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(5));
   }
+  stopping.store(true);
   srv.stop();
   listener.join();
   srv.set_ready(nullptr);

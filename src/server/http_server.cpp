@@ -112,7 +112,11 @@ void HttpServer::install_routes() {
   s.set_payload_max_length(options_.max_body_bytes);
   s.set_read_timeout(options_.read_timeout_s, 0);
   s.set_write_timeout(options_.write_timeout_s, 0);
+  // Streamed tokens are small writes; Nagle's algorithm would hold each one back for an ACK.
+  s.set_tcp_nodelay(true);
   s.set_keep_alive_max_count(1000);
+  // Longer than clients keep idle sockets (Node's keep-alive agents: 4 s), so a client never
+  // reuses a socket the server is closing at that moment.
   s.set_keep_alive_timeout(5);
 
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {

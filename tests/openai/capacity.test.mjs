@@ -25,18 +25,39 @@ after(async () => {
 
 const long = { prompt: 'I dreamed', max_tokens: N, temperature: 0, ignore_eos: true };
 
+// Drains a stream; returns its last finish_reason.
+async function finishOf(iterator) {
+  let finish = null;
+  for (let r = await iterator.next(); !r.done; r = await iterator.next()) finish = r.value.choices[0]?.finish_reason ?? finish;
+  return finish;
+}
+
+// A streamed request that is running: its first tokens have arrived. (A request counts as
+// queued until the engine's loop admits it, so wait for that before sending the next.)
+async function running() {
+  const it = (await client.completions.create({ ...long, stream: true }))[Symbol.asyncIterator]();
+  const first = await it.next();
+  assert.equal(first.done, false);
+  return it;
+}
+
 test('429 with Retry-After when the queue is full', async () => {
-  const results = await Promise.allSettled(Array.from({ length: 5 }, () => client.completions.create(long)));
+  const busy = await running();
+  // One sequence runs, one request may wait: of these, one is queued and the rest refused. (The
+  // engine counts its queue from a snapshot taken each step, so at a step boundary one more
+  // may slip in; at least one must be refused.)
+  const results = await Promise.allSettled(Array.from({ length: 4 }, () => client.completions.create(long)));
   const ok = results.filter((r) => r.status === 'fulfilled');
   const refused = results.filter((r) => r.status === 'rejected');
-  assert.ok(ok.length >= 2, `one running and one queued should succeed: ${results.map((r) => r.status)}`);
-  assert.ok(refused.length >= 1, 'at least one request should be refused');
+  assert.ok(refused.length >= 1, `statuses: ${results.map((r) => r.status)}`);
   for (const r of refused) {
     assert.ok(r.reason instanceof OpenAI.RateLimitError, String(r.reason));
     assert.equal(r.reason.status, 429);
     assert.equal(r.reason.headers['retry-after'], '1');
+    assert.equal(r.reason.type, 'rate_limit_error');
   }
   for (const r of ok) assert.equal(r.value.usage.completion_tokens, N);
+  assert.equal(await finishOf(busy), 'length');
 });
 
 test('a client that disconnects mid-stream is cancelled', async () => {
@@ -65,11 +86,8 @@ test('a client that disconnects mid-stream is cancelled', async () => {
 
 test('SIGTERM drains in-flight requests and exits 0', async () => {
   // One request running, one queued behind it: both are in flight and both must complete.
-  const streams = [await client.completions.create({ ...long, stream: true }),
-    await client.completions.create({ ...long, stream: true })];
-  const iterators = streams.map((s) => s[Symbol.asyncIterator]());
-  const first = await iterators[0].next();
-  assert.equal(first.done, false);
+  const first = await running();
+  const second = (await client.completions.create({ ...long, stream: true }))[Symbol.asyncIterator]();
   server.proc.kill('SIGTERM');
   // Give the signal a moment to land; then new requests are refused while the streams go on.
   await new Promise((r) => setTimeout(r, 100));
@@ -78,10 +96,7 @@ test('SIGTERM drains in-flight requests and exits 0', async () => {
   assert.deepEqual(await health.json(), { status: 'draining' });
   const refused = await client.completions.create({ prompt: 'I', max_tokens: 2 }).catch((e) => e);
   assert.equal(refused.status, 503);
-  for (const it of iterators) {
-    let finish = null;
-    for (let r = await it.next(); !r.done; r = await it.next()) finish = r.value.choices[0]?.finish_reason ?? finish;
-    assert.equal(finish, 'length');
-  }
+  assert.equal(await finishOf(first), 'length');
+  assert.equal(await finishOf(second), 'length');
   assert.equal(await server.stop(), 0, server.log());
 });
