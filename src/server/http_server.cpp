@@ -34,11 +34,6 @@ bool same_secret(const std::string& given, const std::string& key) {
   return diff == 0;
 }
 
-struct Route {
-  const char* path;
-  bool get;
-};
-
 // The methods a known path answers ("" for an unknown path).
 std::string allowed_methods(const std::string& path) {
   if (path == "/v1/chat/completions" || path == "/v1/completions") return "POST";
@@ -251,18 +246,16 @@ void HttpServer::install_routes() {
   // A known path with the wrong method is 405 (httplib alone would say 404).
   for (const char* path : {"/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics"}) {
     const std::string allow = allowed_methods(path);
-    const bool get = allow != "POST";
-    const Route route{path, get};
     auto not_allowed = [allow](const httplib::Request& req, httplib::Response& res) {
       res.set_header("Allow", allow);
       throw ApiError(405, "Method " + req.method + " is not allowed here; use " + allow + ".");
     };
-    if (route.get) s.Post(route.path, not_allowed);
-    else s.Get(route.path, not_allowed);
-    s.Put(route.path, not_allowed);
-    s.Delete(route.path, not_allowed);
-    s.Patch(route.path, not_allowed);
-    s.Options(route.path, not_allowed);
+    if (allow == "POST") s.Get(path, not_allowed);
+    else s.Post(path, not_allowed);
+    s.Put(path, not_allowed);
+    s.Delete(path, not_allowed);
+    s.Patch(path, not_allowed);
+    s.Options(path, not_allowed);
   }
 }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { startServer, SHARED, runGreedy } from './server.mjs';
+import { startServer, SHARED, TINY, runGreedy, tokenize, renderChat } from './server.mjs';
 
 const MODELS = ['c-llama-s7-q4_k_m.gguf', 'c-qwen2-s7-q8_0.gguf', 'c-qwen3-s7-q4_k_m.gguf'];
 
@@ -36,3 +36,31 @@ for (const name of MODELS) {
     }
   });
 }
+
+// --chat-template FILE: the prompt is the file's rendering (exact usage), and a conversation the
+// template refuses (Gemma raises on a system turn) is a 400 on 'messages', not a server error.
+const TEMPLATES = path.join(SHARED, 'templates');
+test('--chat-template renders with the given template', { skip: !fs.existsSync(TEMPLATES) && 'no templates' }, async () => {
+  const model = path.join(SHARED, 'conformance', 'c-qwen2-s7-q8_0.gguf');
+  const qwen = path.join(TEMPLATES, 'Qwen-Qwen2.5-7B-Instruct.jinja');
+  const server = await startServer(model, ['--chat-template', qwen]);
+  try {
+    const client = new OpenAI({ apiKey: 'unused', baseURL: `${server.baseURL}/v1`, maxRetries: 0 });
+    const messages = [{ role: 'user', content: 'Hello there' }];
+    const r = await client.chat.completions.create({ messages, max_tokens: 3, temperature: 0, ignore_eos: true });
+    assert.equal(r.usage.prompt_tokens, tokenize(model, renderChat(qwen, messages), { bos: false }).length);
+  } finally {
+    assert.equal(await server.stop(), 0, server.log());
+  }
+  const gemma = await startServer(TINY, ['--chat-template', path.join(TEMPLATES, 'google-gemma-2-2b-it.jinja')]);
+  try {
+    const client = new OpenAI({ apiKey: 'unused', baseURL: `${gemma.baseURL}/v1`, maxRetries: 0 });
+    const e = await client.chat.completions.create({ messages: [{ role: 'system', content: 'x' }, { role: 'user', content: 'y' }] })
+      .catch((err) => err);
+    assert.equal(e.status, 400);
+    assert.equal(e.param, 'messages');
+    assert.match(e.message, /System role not supported/);
+  } finally {
+    assert.equal(await gemma.stop(), 0, gemma.log());
+  }
+});
