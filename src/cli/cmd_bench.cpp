@@ -9,6 +9,7 @@
 
 #include "backend/registry.h"
 #include "cli/commands.h"
+#include "engine/batch_benchmark.h"
 #include "engine/benchmark.h"
 #include "model/model.h"
 
@@ -21,6 +22,7 @@ struct BenchCliOptions {
   int threads = 0;
   engine::BenchOptions bench;
   bool json = false;
+  std::vector<int> batches;  // serving-engine throughput at these batch sizes
 };
 
 double peak_rss_mib() {
@@ -29,11 +31,34 @@ double peak_rss_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+int bench_batches(const BenchCliOptions& o, backend::Device& device, model::Model& model) {
+  const auto points = engine::run_batch_benchmark(model, o.batches, o.bench.prompt_tokens, o.bench.gen_tokens, o.bench.repeats);
+  if (o.json) {
+    nlohmann::json profile = nlohmann::json::array();
+    for (const auto& p : points) profile.push_back({{"batch", p.batch}, {"prefill_tok_s", p.prefill_tok_s}, {"decode_tok_s", p.decode_tok_s}});
+    std::cout << nlohmann::json{{"model", o.model_path},
+                                {"device", device.info().backend + ":" + std::to_string(device.info().index)},
+                                {"threads", device.info().threads},
+                                {"prompt_tokens", o.bench.prompt_tokens},
+                                {"gen_tokens", o.bench.gen_tokens},
+                                {"profile", profile}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  std::printf("model        %s\n", o.model_path.c_str());
+  std::printf("device       %s (%s), %d threads\n", device.info().backend.c_str(), device.info().name.c_str(), device.info().threads);
+  std::printf("%6s %16s %16s\n", "batch", "prefill tok/s", "decode tok/s");
+  for (const auto& p : points) std::printf("%6d %16.2f %16.2f\n", p.batch, p.prefill_tok_s, p.decode_tok_s);
+  return 0;
+}
+
 int bench(const BenchCliOptions& o) {
   backend::DeviceOptions dopts;
   dopts.threads = o.threads;
   auto device = backend::create_device(o.device, dopts);
   auto model = model::Model::load(o.model_path, *device);
+  if (!o.batches.empty()) return bench_batches(o, *device, *model);
   engine::BenchResult r = engine::run_benchmark(*model, o.bench);
   const double rss_mib = peak_rss_mib();  // before the bandwidth probe's buffer
   engine::measure_roofline(*device, r);
@@ -81,6 +106,11 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_option("-r,--repeats", o->bench.repeats, "Measured runs after one warm-up")->check(CLI::Range(1, 1000));
   cmd->add_option("--device", o->device, "Device: cpu");
   cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->add_option("--batch", o->batches,
+                  "Serving throughput instead: prefill and decode tokens/s with this many sequences at once "
+                  "(comma-separated list, e.g. 1,8,16)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1024));
   return [o] { return bench(*o); };
 }
 

@@ -1,5 +1,7 @@
 #include "engine/serving_engine.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -65,8 +67,12 @@ ServingEngine::Impl::Impl(model::Model& m, const EngineOptions& o)
       max_blocks_per_seq(ceil_div(o.ctx_size, o.block_size)),
       cache(m.make_cache([&] {
         const uint64_t block_bytes = static_cast<uint64_t>(o.block_size) * m.kv_bytes_per_token();
-        const int64_t n_blocks = o.kv_memory_bytes > 0 ? static_cast<int64_t>(o.kv_memory_bytes / block_bytes)
-                                                       : o.max_seqs * ceil_div(o.ctx_size, o.block_size);
+        // Default: every sequence at full context, but at most 1 GiB (at least one full context);
+        // beyond that, preemption shares the pool.
+        const int64_t per_seq = ceil_div(o.ctx_size, o.block_size);
+        const int64_t default_blocks =
+            std::max(per_seq, std::min<int64_t>(o.max_seqs * per_seq, static_cast<int64_t>((uint64_t{1} << 30) / block_bytes)));
+        const int64_t n_blocks = o.kv_memory_bytes > 0 ? static_cast<int64_t>(o.kv_memory_bytes / block_bytes) : default_blocks;
         if (n_blocks < 1) {
           throw Error("--kv-memory " + std::to_string(o.kv_memory_bytes) + " bytes is less than one KV block (" +
                       std::to_string(block_bytes) + " bytes of " + std::to_string(o.block_size) + " tokens)");
@@ -76,6 +82,8 @@ ServingEngine::Impl::Impl(model::Model& m, const EngineOptions& o)
       blocks(cache.n_ctx / o.block_size, o.block_size),
       scheduler(blocks, SchedulerLimits{o.max_seqs, o.max_batch_tokens}) {
   stats.kv_blocks_total = blocks.total_blocks();
+  m.reserve(o.max_batch_tokens, o.max_seqs);
+  logits.reserve(static_cast<size_t>(o.max_seqs * m.config().n_vocab));
   thread = std::thread([this] { loop(); });
 }
 
@@ -97,7 +105,15 @@ void ServingEngine::Impl::loop() {
     std::vector<uint64_t> cancelled;
     {
       std::unique_lock lock(mutex);
-      wake.wait(lock, [&] { return stopping || !inbox.empty() || !cancels.empty() || scheduler.has_work(); });
+      const auto has_input = [&] { return stopping || !inbox.empty() || !cancels.empty() || scheduler.has_work(); };
+      if (!has_input()) {
+        // Going idle: hand memory freed by finished requests back to the system, so a server's
+        // footprint returns to its idle level after a burst.
+        lock.unlock();
+        malloc_trim(0);
+        lock.lock();
+      }
+      wake.wait(lock, has_input);
       if (stopping) return;
       arrived.swap(inbox);
       cancelled.swap(cancels);

@@ -63,7 +63,8 @@ struct EngineOptions {
   int max_seqs = 16;                 // sequences decoding at once
   int64_t ctx_size = 0;              // tokens per sequence (prompt + generated), at most the model's
                                      // training context; 0: that context, capped at 4096
-  uint64_t kv_memory_bytes = 0;      // KV pool size; 0: enough for max_seqs full contexts
+  uint64_t kv_memory_bytes = 0;      // KV pool size, allocated up front; 0: max_seqs full contexts,
+                                     // capped at 1 GiB (but at least one full context)
   int block_size = 16;               // tokens per KV block
   int max_batch_tokens = 256;        // tokens per forward pass (decode + prefill chunks)
   int max_queue = 256;               // waiting requests before submit throws QueueFullError

@@ -45,6 +45,9 @@ class Model {
   // Runs tokens at positions start_pos.. through the model, appending their keys/values to the
   // cache, and writes the logits after the last token (n_vocab floats) to logits.
   void forward(std::span<const int32_t> tokens, int32_t start_pos, KvCache& cache, std::vector<float>& logits);
+  // Allocates the working memory for batches of up to n_tokens tokens and n_outputs logit rows
+  // now, so a server's memory does not grow under its first load.
+  void reserve(int64_t n_tokens, int64_t n_outputs) { scratch_for(n_tokens, n_outputs); }
   // Runs a batch, writing output_rows.size() rows of n_vocab logits. Callers validate token ids
   // and keep cache rows within the cache.
   void forward_batch(const ForwardBatch& batch, KvCache& cache, std::vector<float>& logits);
