@@ -12,4 +12,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libvulkan-dev mesa-vulkan-drivers glslc \
   g++-aarch64-linux-gnu qemu-user \
   python3 ca-certificates git >/dev/null
+# Node and npm run the `anychip serve` end-to-end test with the official openai client
+# (tests/openai). A Node already installed (e.g. from NodeSource, which bundles npm) is kept.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 echo "dependencies installed"

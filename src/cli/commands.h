@@ -13,6 +13,7 @@ Action add_tokenize_command(CLI::App& app);
 Action add_synth_command(CLI::App& app);
 Action add_template_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
+Action add_serve_command(CLI::App& app);
 Action add_loadgen_command(CLI::App& app);
 
 }  // namespace anychip::cli

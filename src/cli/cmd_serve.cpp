@@ -1,0 +1,165 @@
+// anychip serve: an OpenAI-compatible HTTP server over the serving engine. The listener starts
+// before the model loads (so /health can say "loading"); SIGTERM/SIGINT drain in-flight requests
+// and exit 0.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "backend/registry.h"
+#include "cli/commands.h"
+#include "engine/serving_engine.h"
+#include "model/model.h"
+#include "server/byte_size.h"
+#include "server/http_server.h"
+#include "server/served_model.h"
+#include "util/error.h"
+
+namespace anychip::cli {
+namespace {
+
+struct ServeOptions {
+  std::string model_path;
+  std::string alias;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 0;
+  int max_seqs = 16;
+  int64_t ctx_size = 0;
+  std::string kv_memory;
+  std::string api_key;
+  int max_queue = 256;
+  std::string chat_template;
+  std::string max_body = "8M";
+  double drain_timeout = 30;
+  int http_threads = 0;
+  std::string device = "cpu";
+};
+
+// Signals are blocked in every thread and taken synchronously by the main thread, so no handler
+// has to be async-signal-safe and no HTTP or engine thread is interrupted.
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+int serve(const ServeOptions& o) {
+  server::HttpOptions http;
+  http.host = o.host;
+  http.port = o.port;
+  http.api_key = o.api_key;
+  http.max_body_bytes = server::parse_byte_size(o.max_body);
+  // Every running and queued request may hold a connection for its whole generation.
+  http.threads = o.http_threads > 0 ? o.http_threads : std::min(std::max(o.max_seqs + o.max_queue + 8, 64), 1024);
+  const uint64_t kv_bytes = o.kv_memory.empty() ? 0 : server::parse_byte_size(o.kv_memory);
+
+  const sigset_t signals = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
+
+  server::HttpServer srv(http);
+  const int port = srv.bind();
+  std::atomic<bool> stopping{false};
+  std::thread listener([&] {
+    const bool ok = srv.listen();
+    if (!stopping.load()) {
+      // The main thread waits for a signal; send it one rather than serve nothing forever.
+      std::fprintf(stderr, "error: the HTTP listener stopped unexpectedly%s\n", ok ? "" : " (listen failed)");
+      kill(getpid(), SIGTERM);
+    }
+  });
+  if (!srv.wait_running(std::chrono::seconds(10))) {
+    stopping.store(true);
+    srv.stop();
+    listener.join();
+    throw Error("the HTTP listener did not start");
+  }
+  std::fprintf(stderr, "anychip serve: listening on http://%s:%d (loading %s)\n", o.host.c_str(), port,
+               o.model_path.c_str());
+
+  std::unique_ptr<backend::Device> device;
+  std::unique_ptr<model::Model> model;
+  std::unique_ptr<engine::ServingEngine> engine;
+  std::unique_ptr<server::ServedModel> served;
+  try {
+    backend::DeviceOptions dopts;
+    dopts.threads = o.threads;
+    device = backend::create_device(o.device, dopts);
+    model = model::Model::load(o.model_path, *device);
+    engine::EngineOptions eopts;
+    eopts.max_seqs = o.max_seqs;
+    eopts.ctx_size = o.ctx_size;  // 0: the engine's default (the model's context, at most 4096)
+    eopts.kv_memory_bytes = kv_bytes;
+    eopts.max_queue = o.max_queue;
+    std::string template_source;
+    const std::string template_text = server::choose_chat_template(*model, o.chat_template, template_source);
+    engine = std::make_unique<engine::ServingEngine>(*model, eopts);
+    const std::string id = o.alias.empty() ? server::model_id_from_path(o.model_path) : o.alias;
+    served = std::make_unique<server::ServedModel>(*model, *engine, id, template_text);
+    std::fprintf(stderr, "anychip serve: model '%s' ready (context %lld, %d sequences, chat template: %s)\n",
+                 id.c_str(), static_cast<long long>(engine->options().ctx_size), eopts.max_seqs, template_source.c_str());
+  } catch (...) {
+    stopping.store(true);
+    srv.stop();
+    listener.join();
+    throw;
+  }
+  srv.set_ready(served.get());
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "anychip serve: %s received; draining (up to %.0fs)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+               o.drain_timeout);
+  srv.begin_drain();
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout * 1000));
+  if (!srv.wait_idle(deadline)) {
+    std::fprintf(stderr, "anychip serve: drain timeout; cancelling the requests still running\n");
+    srv.cancel_all();
+    srv.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  }
+  stopping.store(true);
+  srv.stop();
+  listener.join();
+  srv.set_ready(nullptr);
+  served.reset();
+  engine.reset();  // stops the engine loop before the model it runs goes away
+  std::fprintf(stderr, "anychip serve: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+Action add_serve_command(CLI::App& app) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server (chat, completions, metrics)");
+  cmd->add_option("-m,--model", o->model_path, "GGUF model file")->required();
+  cmd->add_option("--alias", o->alias, "Model id for clients (default: the file name without .gguf)");
+  cmd->add_option("--host", o->host, "Address to listen on");
+  cmd->add_option("--port", o->port, "Port (0: any free port, printed at start)")->check(CLI::Range(0, 65535));
+  cmd->add_option("-t,--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-seqs", o->max_seqs, "Sequences decoding at once")->check(CLI::Range(1, 4096));
+  cmd->add_option("-c,--ctx-size", o->ctx_size, "Tokens per sequence (default: the model's, at most 4096)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+  cmd->add_option("--kv-memory", o->kv_memory, "KV cache pool size, e.g. 512M, 2G (default: max-seqs full contexts)");
+  cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on /v1 routes");
+  cmd->add_option("--max-queue", o->max_queue, "Waiting requests before new ones get 429")->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--chat-template", o->chat_template, "Jinja chat template file (default: the model's, else ChatML)");
+  cmd->add_option("--max-body", o->max_body, "Largest request body, e.g. 8M (larger: 413)");
+  cmd->add_option("--drain-timeout", o->drain_timeout, "Seconds to let requests finish after SIGTERM/SIGINT")
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--http-threads", o->http_threads, "Connections served at once (default: max-seqs + max-queue + 8, at least 64)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--device", o->device, "Device: cpu");
+  return [o] { return serve(*o); };
+}
+
+}  // namespace anychip::cli
