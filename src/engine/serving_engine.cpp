@@ -117,13 +117,18 @@ void ServingEngine::Impl::loop() {
       if (stopping) return;
       arrived.swap(inbox);
       cancelled.swap(cancels);
+      scheduler_waiting += static_cast<int>(arrived.size());  // still counted against max_queue
     }
     for (auto& seq : arrived) scheduler.add(std::move(seq));
+    std::vector<std::unique_ptr<Sequence>> ended;
     for (uint64_t id : cancelled) {
-      if (auto seq = scheduler.remove(id)) finish(std::move(seq), FinishReason::Cancelled);
+      if (auto seq = scheduler.remove(id)) ended.push_back(std::move(seq));
+    }
+    if (!ended.empty()) {
+      publish_stats();
+      for (auto& seq : ended) finish(std::move(seq), FinishReason::Cancelled);
     }
     step(plan);
-    publish_stats();
   }
 }
 
@@ -131,6 +136,7 @@ void ServingEngine::Impl::step(std::vector<ScheduledChunk>& plan) {
   plan = scheduler.schedule();
   if (plan.empty()) {
     // Only possible while nothing can be admitted; wait briefly instead of spinning.
+    publish_stats();
     std::unique_lock lock(mutex);
     wake.wait_for(lock, std::chrono::milliseconds(5), [&] { return stopping || !inbox.empty() || !cancels.empty(); });
     return;
@@ -139,7 +145,10 @@ void ServingEngine::Impl::step(std::vector<ScheduledChunk>& plan) {
     execute(plan);
   } catch (const std::exception& e) {
     // A failed forward pass fails the requests in it, not the server.
-    for (const ScheduledChunk& c : plan) finish(scheduler.remove(c.seq->id), FinishReason::Cancelled, e.what());
+    std::vector<std::unique_ptr<Sequence>> failed;
+    for (const ScheduledChunk& c : plan) failed.push_back(scheduler.remove(c.seq->id));
+    publish_stats();
+    for (auto& seq : failed) finish(std::move(seq), FinishReason::Cancelled, e.what());
     return;
   }
   scheduler.computed(plan);
@@ -179,6 +188,7 @@ void ServingEngine::Impl::update(const std::vector<ScheduledChunk>& plan) {
   const Tokenizer& tok = model.tokenizer();
   const size_t n_vocab = static_cast<size_t>(model.config().n_vocab);
   size_t out_index = 0;
+  std::vector<std::pair<Sequence*, RequestOutput>> outputs;
   for (const ScheduledChunk& c : plan) {
     if (!c.wants_logits) continue;
     Sequence& seq = *c.seq;
@@ -209,17 +219,29 @@ void ServingEngine::Impl::update(const std::vector<ScheduledChunk>& plan) {
     out.prompt_tokens = static_cast<int>(seq.prompt_len);
     out.completion_tokens = seq.completion_tokens;
     out.cached_prompt_tokens = seq.cached_prompt_tokens;
-    try {
-      seq.handler(out);
-    } catch (...) {
-      // A broken handler must not take the loop down; the request simply ends.
-      finished = true;
-    }
-    if (finished) scheduler.remove(seq.id);
+    outputs.push_back({&seq, std::move(out)});
+  }
+  // Finished sequences leave (freeing their blocks) and the stats are published before anyone
+  // hears of it, so a client that got its answer never sees itself still counted as running.
+  std::vector<std::unique_ptr<Sequence>> ended;
+  for (auto& [seq, out] : outputs) {
+    if (out.finished) ended.push_back(scheduler.remove(seq->id));
   }
   {
     std::lock_guard lock(mutex);
     stats.generated_tokens += out_index;
+  }
+  publish_stats();
+  for (auto& [seq, out] : outputs) {
+    try {
+      seq->handler(out);
+    } catch (...) {
+      // A broken handler must not take the loop down; the request simply ends.
+      if (!out.finished) {
+        std::lock_guard lock(mutex);
+        cancels.push_back(seq->id);
+      }
+    }
   }
 }
 
