@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "loadgen/client.h"
 #include "loadgen/plan.h"
 #include "loadgen/prompt.h"
 #include "loadgen/schedule.h"
@@ -83,6 +85,37 @@ TEST(LoadgenPlan, TraceGivesArrivalsAndLengthsAndLimitsRows) {
   EXPECT_EQ(plan[1].spec.gen_tokens, 1);
   o.requests = 0;
   EXPECT_EQ(make_plan(o).size(), 3u);
+}
+
+TEST(LoadgenSchedule, SharedPrefixIsTheSameSystemMessageForEveryRequest) {
+  PlanOptions o;
+  o.requests = 5;
+  o.prompt_tokens = 8;
+  o.shared_prefix_tokens = 40;
+  const auto plan = make_plan(o);
+  std::set<std::string> prompts;
+  for (const auto& r : plan) {
+    EXPECT_EQ(r.spec.shared_prefix, plan[0].spec.shared_prefix);
+    prompts.insert(r.spec.prompt);
+  }
+  EXPECT_EQ(prompts.size(), 5u);
+  EXPECT_GE(plan[0].spec.shared_prefix.size(), 40u * 2);
+  EXPECT_EQ(prompts.count(plan[0].spec.shared_prefix), 0u);
+
+  ClientOptions chat;
+  chat.endpoint = Endpoint::chat;
+  const auto body = request_body(chat, plan[1].spec);
+  ASSERT_EQ(body["messages"].size(), 2u);
+  EXPECT_EQ(body["messages"][0]["role"], "system");
+  EXPECT_EQ(body["messages"][0]["content"], plan[1].spec.shared_prefix);
+  EXPECT_EQ(body["messages"][1]["content"], plan[1].spec.prompt);
+  ClientOptions completions;
+  completions.endpoint = Endpoint::completions;
+  const std::string text = request_body(completions, plan[1].spec)["prompt"];
+  EXPECT_EQ(text.rfind(plan[1].spec.shared_prefix, 0), 0u);
+
+  o.shared_prefix_tokens = 0;
+  EXPECT_TRUE(make_plan(o)[0].spec.shared_prefix.empty());
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ struct LoadgenOptions {
   double rate = 0;
   size_t requests = 0;
   int prompt_tokens = 128;
+  int shared_prefix = 0;
   int gen_tokens = 128;
   std::string trace;
   double time_scale = 1.0;
@@ -75,6 +76,7 @@ int loadgen_main(const LoadgenOptions& o, const CLI::App& cmd) {
   if (given("--trace")) plan_options.trace = loadgen::read_azure_trace(o.trace, o.requests, o.time_scale);
   plan_options.seed = o.seed;
   plan_options.disconnect = o.disconnect;
+  plan_options.shared_prefix_tokens = o.shared_prefix;
   const std::vector<loadgen::PlannedRequest> plan = loadgen::make_plan(plan_options);
   if (o.disconnect > plan.size())
     throw Error("--disconnect " + std::to_string(o.disconnect) + " exceeds the trace's " + std::to_string(plan.size()) +
@@ -115,6 +117,7 @@ int loadgen_main(const LoadgenOptions& o, const CLI::App& cmd) {
       config["time_scale"] = o.time_scale;
     } else {
       config["prompt_tokens"] = o.prompt_tokens;
+      config["shared_prefix_tokens"] = o.shared_prefix;
       config["gen_tokens"] = o.gen_tokens;
     }
     std::cout << loadgen::metrics_json(m, run.peak_in_flight, config).dump() << "\n";
@@ -144,6 +147,9 @@ Action add_loadgen_command(CLI::App& app) {
       ->check(CLI::Range(size_t{1}, size_t{100000000}));
   auto* ptok = cmd->add_option("--prompt-tokens", o->prompt_tokens, "Synthetic prompt length, about one token a word")
                    ->check(CLI::Range(1, 1 << 24));
+  cmd->add_option("--shared-prefix", o->shared_prefix,
+                  "Start every prompt with the same ~N-token text (a system message for chat): prefix caching")
+      ->check(CLI::Range(0, 1 << 24));
   auto* gtok = cmd->add_option("--gen-tokens", o->gen_tokens, "Tokens to generate per request (max_tokens, ignore_eos)")
                    ->check(CLI::Range(1, 1 << 24));
   auto* trace = cmd->add_option("--trace", o->trace, "Replay an Azure LLM inference trace CSV (arrivals and lengths)");

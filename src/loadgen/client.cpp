@@ -44,9 +44,11 @@ nlohmann::json request_body(const ClientOptions& o, const RequestSpec& spec) {
       {"stream", o.stream},
   };
   if (o.endpoint == Endpoint::chat) {
-    body["messages"] = nlohmann::json::array({{{"role", "user"}, {"content", spec.prompt}}});
+    body["messages"] = nlohmann::json::array();
+    if (!spec.shared_prefix.empty()) body["messages"].push_back({{"role", "system"}, {"content", spec.shared_prefix}});
+    body["messages"].push_back({{"role", "user"}, {"content", spec.prompt}});
   } else {
-    body["prompt"] = spec.prompt;
+    body["prompt"] = spec.shared_prefix.empty() ? spec.prompt : spec.shared_prefix + "\n" + spec.prompt;
   }
   if (!o.model.empty()) body["model"] = o.model;
   if (o.stream) body["stream_options"] = {{"include_usage", true}};

@@ -25,6 +25,7 @@ struct ClientOptions {
 
 struct RequestSpec {
   std::string prompt;
+  std::string shared_prefix;  // the same for every request (a system prompt); may be empty
   int prompt_tokens = 0;  // the nominal length, reported when the server sends no usage
   int gen_tokens = 0;
   bool disconnect = false;  // abandon the stream after the first content chunk

@@ -18,6 +18,7 @@ struct PlanOptions {
   std::vector<TraceRequest> trace;  // when set: its arrivals and lengths, `requests` rows at most
   uint64_t seed = 0;
   size_t disconnect = 0;  // how many requests to abandon, spread evenly over the run
+  int shared_prefix_tokens = 0;  // a common prefix (system prompt) of about this many tokens
 };
 
 std::vector<PlannedRequest> make_plan(const PlanOptions& o);
