@@ -14,7 +14,9 @@ export const SHARED = process.env.ANYCHIP_SHARED ?? path.resolve(SOURCE, '../sha
 export const TINY = path.join(SOURCE, 'models/aidreams-260k.gguf');
 
 export async function startServer(model, extraArgs = []) {
-  const args = ['serve', '-m', model, '--host', '127.0.0.1', '--port', '0', '--threads', '1', ...extraArgs];
+  // ANYCHIP_SERVE_ARGS (e.g. "--device vulkan") runs the whole suite on another backend.
+  const envArgs = (process.env.ANYCHIP_SERVE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = ['serve', '-m', model, '--host', '127.0.0.1', '--port', '0', '--threads', '1', ...envArgs, ...extraArgs];
   const proc = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const exited = once(proc, 'exit');
