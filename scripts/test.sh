@@ -32,6 +32,10 @@ python3 "$SHARED/conformance/check.py" "build/anychip run" "$SHARED/conformance"
 echo "== llama.cpp conformance checker on the Vulkan backend (Mesa's lavapipe when there is no GPU)"
 if grep -q '^ANYCHIP_VULKAN:BOOL=ON' build/CMakeCache.txt; then
   python3 "$SHARED/conformance/check.py" "build/anychip run --device vulkan" "$SHARED/conformance" "$SHARED/models"
+  echo "== anychip serve --device vulkan with the openai client (the capacity and load files are CPU-only: minutes on lavapipe)"
+  (cd tests/openai && npm ci --no-audit --no-fund --loglevel=error &&
+   ANYCHIP_BIN="$PWD/../../build/anychip" ANYCHIP_SHARED="$SHARED" ANYCHIP_SERVE_ARGS="--device vulkan" \
+     node --test completions.test.mjs errors.test.mjs models.test.mjs)
 else
   echo "skipped: built without Vulkan (scripts/install-deps.sh installs libvulkan-dev, glslc and lavapipe)"
 fi

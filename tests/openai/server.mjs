@@ -58,8 +58,16 @@ export function tokenize(model, text, { bos = true } = {}) {
   return JSON.parse(out.toString());
 }
 
+// The server's device (from ANYCHIP_SERVE_ARGS), so `run` is compared on the same backend.
+function deviceArgs() {
+  const a = (process.env.ANYCHIP_SERVE_ARGS ?? '').split(' ').filter(Boolean);
+  const i = a.indexOf('--device');
+  return i >= 0 && i + 1 < a.length ? ['--device', a[i + 1]] : [];
+}
+
 export function runGreedy(model, prompt, n) {
-  const out = execFileSync(BIN, ['run', '-m', model, '-p', prompt, '-n', String(n), '--temp', '0', '--json', '-t', '1']);
+  const out = execFileSync(BIN, ['run', '-m', model, '-p', prompt, '-n', String(n), '--temp', '0', '--json', '-t', '1',
+    ...deviceArgs()]);
   return JSON.parse(out.toString());
 }
 
