@@ -1,0 +1,96 @@
+// anychip route: one OpenAI-compatible endpoint in front of a fleet of workers (`anychip serve`
+// instances that --join it, or any OpenAI-compatible server given with --worker). SIGTERM/SIGINT
+// stop it.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "cli/commands.h"
+#include "router/router_server.h"
+#include "util/error.h"
+
+namespace anychip::cli {
+namespace {
+
+struct RouteOptions {
+  std::vector<std::string> workers;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string policy = "cost-slo";
+  std::string api_key;
+  double slo_ttft_ms = 2000;
+  double slo_tpot_ms = 200;
+  int max_attempts = 4;
+  double health_interval = 1.0;
+};
+
+int route(const RouteOptions& o) {
+  router::RouterOptions ro;
+  ro.host = o.host;
+  ro.port = o.port;
+  ro.api_key = o.api_key;
+  ro.policy = router::parse_policy(o.policy);
+  ro.slo.ttft_ms = o.slo_ttft_ms;
+  ro.slo.tpot_ms = o.slo_tpot_ms;
+  ro.max_attempts = o.max_attempts;
+  ro.health_interval = std::chrono::milliseconds(static_cast<int64_t>(o.health_interval * 1000));
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
+
+  router::RouterServer srv(ro);
+  for (const std::string& w : o.workers) srv.fleet().add_static(router::normalize_worker_url(w));
+  const int port = srv.bind();
+  srv.start_health_checks();
+  std::atomic<bool> stopping{false};
+  std::thread listener([&] {
+    const bool ok = srv.listen();
+    if (!stopping.load()) {
+      std::fprintf(stderr, "error: the HTTP listener stopped unexpectedly%s\n", ok ? "" : " (listen failed)");
+      kill(getpid(), SIGTERM);
+    }
+  });
+  if (!srv.wait_running(std::chrono::seconds(10))) {
+    stopping.store(true);
+    srv.stop();
+    listener.join();
+    throw Error("the HTTP listener did not start");
+  }
+  std::fprintf(stderr, "anychip route: listening on http://%s:%d (%zu static workers, policy %s)\n", o.host.c_str(), port,
+               o.workers.size(), o.policy.c_str());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "anychip route: %s received; stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  stopping.store(true);
+  srv.stop();
+  listener.join();
+  return 0;
+}
+
+}  // namespace
+
+Action add_route_command(CLI::App& app) {
+  auto o = std::make_shared<RouteOptions>();
+  CLI::App* cmd = app.add_subcommand("route", "OpenAI-compatible router in front of many workers");
+  cmd->add_option("--worker", o->workers, "A worker's base URL, http://HOST:PORT (repeatable); workers may also join");
+  cmd->add_option("--host", o->host, "Address to listen on");
+  cmd->add_option("--port", o->port, "Port (0: any free port, printed at start)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--policy", o->policy, "round-robin, least-load or cost-slo")
+      ->check(CLI::IsMember({"round-robin", "least-load", "cost-slo"}));
+  cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' (forwarded to workers)");
+  cmd->add_option("--slo-ttft-ms", o->slo_ttft_ms, "cost-slo: time-to-first-token target")->check(CLI::Range(1.0, 1e7));
+  cmd->add_option("--slo-tpot-ms", o->slo_tpot_ms, "cost-slo: time-per-output-token target")->check(CLI::Range(1.0, 1e7));
+  cmd->add_option("--max-attempts", o->max_attempts, "Workers one request may be tried on")->check(CLI::Range(1, 64));
+  cmd->add_option("--health-interval", o->health_interval, "Seconds between health checks")->check(CLI::Range(0.05, 600.0));
+  return [o] { return route(*o); };
+}
+
+}  // namespace anychip::cli
