@@ -38,6 +38,19 @@ size_t complete_events_end(const std::string& buf) {
   return end;
 }
 
+// True once `buf` holds a complete event with data: the worker has produced its first token
+// (serve sends only keep-alive comments before that, while the request waits or prefills).
+bool has_data_event(const std::string& buf) {
+  const size_t end = complete_events_end(buf);
+  for (size_t pos = 0; pos < end;) {
+    if (buf.compare(pos, 5, "data:") == 0) return true;
+    const size_t nl = buf.find('\n', pos);
+    if (nl == std::string::npos || nl >= end) break;
+    pos = nl + 1;
+  }
+  return false;
+}
+
 std::string stream_error_event(const std::string& why) {
   nlohmann::ordered_json err;
   err["message"] = "The worker serving this stream failed: " + why;
@@ -162,6 +175,16 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
       continue;
     }
     if (head.status == 200 && is_event_stream(head.content_type)) {
+      // Not committed until the first data event: a worker dying while the request waits in
+      // its queue (it only sent keep-alive comments) is retried elsewhere like a refused one.
+      std::string first, chunk;
+      while (!has_data_event(first) && up->next(chunk)) first += chunk;
+      if (!has_data_event(first) && (up->failed() || first.empty())) {
+        fleet_.end_request(worker, false, Clock::now());
+        last_failure = worker + ": " + (up->failed() ? up->error() : "empty stream") + " before the first token";
+        std::fprintf(stderr, "anychip route: %s failed before the first token; trying another worker\n", worker.c_str());
+        continue;
+      }
       affinity_.record(info.prefix_key, worker);
       // Committed: from here the client has this worker's stream. A failure ends it with an
       // error event (never [DONE]) so clients do not mistake a cut reply for a whole one.
@@ -170,14 +193,16 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
       res.set_header("Cache-Control", "no-cache");
       res.set_chunked_content_provider(
           "text/event-stream",
-          [this, up, worker, finished, pending = std::string()](size_t, httplib::DataSink& sink) mutable {
+          [this, up, worker, finished, pending = std::move(first)](size_t, httplib::DataSink& sink) mutable {
             std::string chunk;
-            while (up->next(chunk)) {
-              pending += chunk;
+            for (;;) {
               const size_t end = complete_events_end(pending);
-              if (end == 0) continue;
-              if (!sink.write(pending.data(), end)) return false;  // the client went away
-              pending.erase(0, end);
+              if (end > 0) {
+                if (!sink.write(pending.data(), end)) return false;  // the client went away
+                pending.erase(0, end);
+              }
+              if (!up->next(chunk)) break;
+              pending += chunk;
             }
             *finished = true;
             if (up->failed()) {
