@@ -7,7 +7,7 @@
 
 namespace anychip::router {
 
-bool probe_worker(const std::string& url, std::vector<std::string>& models) {
+bool probe_worker(const std::string& url, const std::string& api_key, std::vector<std::string>& models) {
   httplib::Client cli(url);
   // Short timeouts: a hung worker must not delay the verdicts on the others for long.
   cli.set_connection_timeout(1);
@@ -15,7 +15,9 @@ bool probe_worker(const std::string& url, std::vector<std::string>& models) {
   cli.set_keep_alive(false);
   const auto health = cli.Get("/health");
   if (!health || health->status != 200) return false;
-  const auto list = cli.Get("/v1/models");
+  httplib::Headers headers;
+  if (!api_key.empty()) headers.emplace("Authorization", "Bearer " + api_key);
+  const auto list = cli.Get("/v1/models", headers);
   if (list && list->status == 200) {
     const auto j = nlohmann::json::parse(list->body, nullptr, false);
     if (j.is_object() && j.contains("data") && j["data"].is_array()) {
@@ -27,7 +29,8 @@ bool probe_worker(const std::string& url, std::vector<std::string>& models) {
   return true;
 }
 
-HealthChecker::HealthChecker(Fleet& fleet, std::chrono::milliseconds interval) : fleet_(fleet), interval_(interval) {
+HealthChecker::HealthChecker(Fleet& fleet, std::chrono::milliseconds interval, std::string api_key)
+    : fleet_(fleet), interval_(interval), api_key_(std::move(api_key)) {
   check_all();
   thread_ = std::thread([this] { loop(); });
 }
@@ -44,7 +47,7 @@ HealthChecker::~HealthChecker() {
 void HealthChecker::check_all() {
   for (const std::string& url : fleet_.static_urls()) {
     std::vector<std::string> models;
-    const bool ok = probe_worker(url, models);
+    const bool ok = probe_worker(url, api_key_, models);
     fleet_.health_result(url, ok, models);
   }
   for (const std::string& url : fleet_.expire(Clock::now())) {

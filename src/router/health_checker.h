@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "router/fleet.h"
@@ -12,7 +13,8 @@ namespace anychip::router {
 
 class HealthChecker {
  public:
-  HealthChecker(Fleet& fleet, std::chrono::milliseconds interval);
+  // api_key: sent to workers (as clients' keys are), so a worker sharing it lists its models.
+  HealthChecker(Fleet& fleet, std::chrono::milliseconds interval, std::string api_key = "");
   ~HealthChecker();  // stops and joins
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
@@ -26,6 +28,7 @@ class HealthChecker {
 
   Fleet& fleet_;
   std::chrono::milliseconds interval_;
+  std::string api_key_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -33,6 +36,6 @@ class HealthChecker {
 };
 
 // GET url/health: true for 200. models: the ids url/v1/models lists (when reachable).
-bool probe_worker(const std::string& url, std::vector<std::string>& models);
+bool probe_worker(const std::string& url, const std::string& api_key, std::vector<std::string>& models);
 
 }  // namespace anychip::router

@@ -25,6 +25,16 @@ void send_error(httplib::Response& res, const ApiError& e) {
   res.set_content(server::error_body(e), "application/json");
 }
 
+// The methods a known path answers ("" for an unknown path).
+std::string allowed_methods(const std::string& path) {
+  if (path == "/v1/chat/completions" || path == "/v1/completions" || path == "/v1/fleet/register" ||
+      path == "/v1/fleet/heartbeat") {
+    return "POST";
+  }
+  if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics") return "GET, HEAD";
+  return "";
+}
+
 bool is_event_stream(const std::string& content_type) { return content_type.rfind("text/event-stream", 0) == 0; }
 
 // Where the last complete SSE event ends in `buf` (0: none yet). Forwarding whole events only
@@ -74,7 +84,7 @@ RouterServer::~RouterServer() {
   health_.reset();
 }
 
-void RouterServer::start_health_checks() { health_ = std::make_unique<HealthChecker>(fleet_, options_.health_interval); }
+void RouterServer::start_health_checks() { health_ = std::make_unique<HealthChecker>(fleet_, options_.health_interval, options_.api_key); }
 
 int RouterServer::bind() {
   int port = options_.port;
@@ -270,6 +280,23 @@ void RouterServer::install_routes() {
   s.set_keep_alive_timeout(5);
   s.set_read_timeout(30, 0);
   s.set_write_timeout(30, 0);
+
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    const std::string allow = allowed_methods(req.path);
+    const bool allowed = allow == "POST" ? req.method == "POST" : (req.method == "GET" || req.method == "HEAD");
+    if (!allow.empty() && !allowed) {
+      res.set_header("Allow", allow);
+      send_error(res, ApiError(405, "Method " + req.method + " is not allowed here; use " + allow + "."));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // httplib would read a POST with neither Content-Length nor chunked encoding until the client
+    // closes; such a request has no body (RFC 9112 6.3), so answer it now.
+    if (req.method == "POST" && !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      send_error(res, ApiError(400, "The request has no body; send a JSON object with a Content-Length."));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
 
   s.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
