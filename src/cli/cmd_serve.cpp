@@ -15,6 +15,7 @@
 
 #include "backend/registry.h"
 #include "cli/commands.h"
+#include "engine/batch_benchmark.h"
 #include "engine/serving_engine.h"
 #include "model/model.h"
 #include "server/byte_size.h"
@@ -47,7 +48,26 @@ struct ServeOptions {
   std::string advertise_url;
   double price_per_hour = 0;
   std::string profile_json;
+  bool profile = false;
 };
+
+// A quick profile for the router's cost-slo policy, measured before the engine starts (it needs
+// the model to itself): short prompts at batch 1 and at a full batch. A failure only costs the
+// profile, not the server.
+nlohmann::json measure_profile(model::Model& model, int max_seqs) {
+  try {
+    const int batch = std::max(2, std::min(max_seqs, 16));
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : engine::run_batch_benchmark(model, {1, batch}, 32, 16, 1)) {
+      out.push_back({{"batch", p.batch}, {"prefill_tok_s", p.prefill_tok_s}, {"decode_tok_s", p.decode_tok_s}});
+    }
+    std::fprintf(stderr, "anychip serve: profile %s\n", out.dump().c_str());
+    return out;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anychip serve: no profile (%s)\n", e.what());
+    return nullptr;
+  }
+}
 
 // The registration `--join` sends: what the router's policies need to know about this worker.
 nlohmann::json registration(const ServeOptions& o, int port, const server::ServedModel& served,
@@ -85,7 +105,7 @@ int serve(const ServeOptions& o) {
   const uint64_t kv_bytes = o.kv_memory.empty() ? 0 : server::parse_byte_size(o.kv_memory);
 
   // Read before anything starts, so a bad file fails fast.
-  const nlohmann::json profile = o.profile_json.empty() ? nlohmann::json() : server::load_profile_file(o.profile_json);
+  nlohmann::json profile = o.profile_json.empty() ? nlohmann::json() : server::load_profile_file(o.profile_json);
 
   const sigset_t signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
@@ -119,6 +139,7 @@ int serve(const ServeOptions& o) {
     dopts.threads = o.threads;
     device = backend::create_device(o.device, dopts);
     model = model::Model::load(o.model_path, *device);
+    if (o.profile && profile.is_null()) profile = measure_profile(*model, o.max_seqs);
     engine::EngineOptions eopts;
     eopts.max_seqs = o.max_seqs;
     eopts.ctx_size = o.ctx_size;  // 0: the engine's default (the model's context, at most 4096)
@@ -202,6 +223,7 @@ Action add_serve_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--profile-json", o->profile_json,
                   "With --join: performance profile from `anychip bench --batch 1,8,16 --json`");
+  cmd->add_flag("--profile", o->profile, "With --join: measure a quick profile at start-up (unless --profile-json)");
   return [o] { return serve(*o); };
 }
 

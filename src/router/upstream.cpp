@@ -35,9 +35,11 @@ void Upstream::run(std::string, std::string path, std::string body, std::string 
     return !cancelled_;
   };
   req.content_receiver = [this](const char* data, size_t n, uint64_t, uint64_t) {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return cancelled_ || buffered_ < kMaxBuffered; });
     if (cancelled_) return false;
     chunks_.emplace_back(data, n);
+    buffered_ += n;
     got_body_ = true;
     cv_.notify_all();
     return true;
@@ -76,6 +78,8 @@ bool Upstream::next(std::string& out) {
   if (chunks_.empty()) return false;
   out = std::move(chunks_.front());
   chunks_.pop_front();
+  buffered_ -= out.size();
+  cv_.notify_all();  // the reader may be waiting for room
   return true;
 }
 
@@ -95,6 +99,7 @@ void Upstream::cancel() {
     if (done_) return;
     cancelled_ = true;
   }
+  cv_.notify_all();  // a reader waiting for room gives up
   // Unblocks a read that waits on a silent worker; the receiver then stops the transfer.
   client_->stop();
 }

@@ -23,6 +23,9 @@ struct UpstreamOptions {
 
 class Upstream {
  public:
+  // A slow client slows the reading of its worker instead of growing the router's memory.
+  static constexpr size_t kMaxBuffered = 1u << 20;
+
   // Starts the request at once. path: "/v1/chat/completions"; auth: the client's Authorization.
   Upstream(const std::string& worker_url, const std::string& path, const std::string& body,
            const std::string& auth, const UpstreamOptions& options);
@@ -56,6 +59,7 @@ class Upstream {
   int status_ = 0;
   std::string content_type_;
   std::deque<std::string> chunks_;
+  size_t buffered_ = 0;  // bytes in chunks_; the worker is read no further ahead than kMaxBuffered
   bool got_body_ = false;
   bool done_ = false;
   bool failed_ = false;

@@ -73,6 +73,13 @@ test('chat and completions, streamed and not, through the router', async () => {
   assert.equal(streamedText, text.choices[0].text);
 });
 
+test('cost-slo sends an idle fleet\'s requests to the profiled worker that meets the SLO', async () => {
+  const key = `anychip_router_worker_requests_total{worker="${workers[1].baseURL}"}`;
+  const before = (await metrics(router.baseURL))[key];
+  for (let i = 0; i < 5; ++i) await client.completions.create({ model: 'aidreams-260k', prompt: 'Once', max_tokens: 2 });
+  assert.equal((await metrics(router.baseURL))[key] - before, 5);
+});
+
 test("a worker's request errors pass through as the worker's OpenAI errors", async () => {
   await assert.rejects(client.completions.create({ model: 'aidreams-260k', prompt: 'x', max_tokens: -1 }),
     (e) => e instanceof OpenAI.BadRequestError && e.status === 400);
