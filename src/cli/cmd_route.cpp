@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -27,6 +28,7 @@ struct RouteOptions {
   double slo_tpot_ms = 200;
   int max_attempts = 4;
   double health_interval = 1.0;
+  double drain_timeout = 30;
 };
 
 int route(const RouteOptions& o) {
@@ -68,7 +70,12 @@ int route(const RouteOptions& o) {
                o.workers.size(), o.policy.c_str());
   int sig = 0;
   sigwait(&signals, &sig);
-  std::fprintf(stderr, "anychip route: %s received; stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fprintf(stderr, "anychip route: %s received; draining (up to %.0fs)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+               o.drain_timeout);
+  srv.begin_drain();
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout * 1000));
+  if (!srv.wait_idle(deadline)) std::fprintf(stderr, "anychip route: drain timeout; stopping (open streams end when their workers finish them)\n");
   stopping.store(true);
   srv.stop();
   listener.join();
@@ -90,6 +97,8 @@ Action add_route_command(CLI::App& app) {
   cmd->add_option("--slo-tpot-ms", o->slo_tpot_ms, "cost-slo: time-per-output-token target")->check(CLI::Range(1.0, 1e7));
   cmd->add_option("--max-attempts", o->max_attempts, "Workers one request may be tried on")->check(CLI::Range(1, 64));
   cmd->add_option("--health-interval", o->health_interval, "Seconds between health checks")->check(CLI::Range(0.05, 600.0));
+  cmd->add_option("--drain-timeout", o->drain_timeout, "Seconds to let requests finish after SIGTERM/SIGINT")
+      ->check(CLI::Range(0.0, 3600.0));
   return [o] { return route(*o); };
 }
 

@@ -72,7 +72,28 @@ std::string stream_error_event(const std::string& why) {
   return server::sse_event(body);
 }
 
+// Counts a completion as active for as long as this object lives: a stream's content provider
+// holds it until the last byte is written.
+class ActiveGuard {
+ public:
+  explicit ActiveGuard(std::atomic<int>& n) : n_(n) { n_.fetch_add(1); }
+  ~ActiveGuard() { n_.fetch_sub(1); }
+  ActiveGuard(const ActiveGuard&) = delete;
+  ActiveGuard& operator=(const ActiveGuard&) = delete;
+
+ private:
+  std::atomic<int>& n_;
+};
+
 }  // namespace
+
+bool RouterServer::wait_idle(std::chrono::steady_clock::time_point deadline) const {
+  while (active_.load() > 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
 
 RouterServer::RouterServer(RouterOptions options)
     : options_(std::move(options)), fleet_(options_.fleet), http_(std::make_unique<httplib::Server>()) {
@@ -139,6 +160,9 @@ int RouterServer::choose(const std::vector<WorkerSnapshot>& ws, const std::vecto
 
 void RouterServer::handle_completion(const httplib::Request& req, httplib::Response& res, bool chat) {
   check_key(req);
+  // Counted before the drain check, so shutdown cannot slip between the check and the forward.
+  auto active = std::make_shared<ActiveGuard>(active_);
+  if (draining_.load()) throw ApiError(503, "The router is shutting down.", "service_unavailable_error");
   const RequestInfo info = inspect_request(req.body, chat);
   const std::string path = chat ? "/v1/chat/completions" : "/v1/completions";
   RequestTraits traits;
@@ -201,9 +225,10 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
       auto finished = std::make_shared<bool>(false);
       res.status = 200;
       res.set_header("Cache-Control", "no-cache");
+      res.set_header("X-Anychip-Worker", worker);
       res.set_chunked_content_provider(
           "text/event-stream",
-          [this, up, worker, finished, pending = std::move(first)](size_t, httplib::DataSink& sink) mutable {
+          [this, up, worker, finished, active, pending = std::move(first)](size_t, httplib::DataSink& sink) mutable {
             std::string chunk;
             for (;;) {
               const size_t end = complete_events_end(pending);
@@ -254,6 +279,7 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
     fleet_.end_request(worker, true, Clock::now());
     if (head.status == 200) affinity_.record(info.prefix_key, worker);
     res.status = head.status;
+    res.set_header("X-Anychip-Worker", worker);
     res.set_content(body, head.content_type.empty() ? "application/json" : head.content_type);
     return;
   }
@@ -317,7 +343,14 @@ void RouterServer::install_routes() {
       send_error(res, ApiError(500, "internal error", "server_error"));
     }
   });
-  s.set_logger([this](const httplib::Request&, const httplib::Response& res) { metrics_.count_request(res.status); });
+  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    metrics_.count_request(res.status);
+    if (req.path == "/health" || req.path == "/metrics" || req.path == "/v1/fleet/heartbeat") return;  // polled often
+    const std::string worker = res.get_header_value("X-Anychip-Worker");
+    // One call per line: lines from many threads do not interleave.
+    std::fprintf(stderr, "anychip route: %s %s %d%s%s\n", req.method.c_str(), req.path.c_str(), res.status,
+                 worker.empty() ? "" : " <- ", worker.c_str());
+  });
 
   s.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, true); });
   s.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, false); });
@@ -375,6 +408,11 @@ void RouterServer::install_routes() {
   });
 
   s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+    if (draining_.load()) {
+      res.status = 503;
+      res.set_content(R"({"status":"draining"})", "application/json");
+      return;
+    }
     const int n = fleet_.healthy_count(Clock::now());
     res.status = n > 0 ? 200 : 503;
     res.set_content(nlohmann::json{{"status", n > 0 ? "ok" : "no_healthy_worker"}, {"healthy_workers", n}}.dump(),

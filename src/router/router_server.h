@@ -49,6 +49,10 @@ class RouterServer {
   int bind();     // returns the port; throws anychip::Error
   bool listen();  // blocks until stop()
   bool wait_running(std::chrono::milliseconds timeout);
+  // New completions get 503 from now on (and /health says "draining"); those in flight go on.
+  void begin_drain() { draining_.store(true); }
+  // True when every completion in flight (streams included) ended before the deadline.
+  bool wait_idle(std::chrono::steady_clock::time_point deadline) const;
   void stop();
 
  private:
@@ -63,6 +67,8 @@ class RouterServer {
   PrefixAffinity affinity_;
   RouterMetrics metrics_;
   std::atomic<uint64_t> rr_counter_{0};
+  std::atomic<bool> draining_{false};
+  std::atomic<int> active_{0};  // completions whose response is not yet fully written
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<httplib::Server> http_;
 };
