@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "router/fleet_config.h"
 #include "router/router_server.h"
 #include "util/error.h"
 
@@ -19,6 +20,7 @@ namespace anychip::cli {
 namespace {
 
 struct RouteOptions {
+  std::string config;
   std::vector<std::string> workers;
   std::string host = "127.0.0.1";
   int port = 8080;
@@ -31,7 +33,20 @@ struct RouteOptions {
   double drain_timeout = 30;
 };
 
-int route(const RouteOptions& o) {
+// Values from --config fill in what the command line did not set; its workers join --worker's.
+RouteOptions with_config(RouteOptions o, const router::FleetConfig& cfg, const CLI::App& cmd) {
+  if (cfg.policy && cmd.count("--policy") == 0) o.policy = *cfg.policy;
+  if (cfg.host && cmd.count("--host") == 0) o.host = *cfg.host;
+  if (cfg.port && cmd.count("--port") == 0) o.port = *cfg.port;
+  if (cfg.slo_ttft_ms && cmd.count("--slo-ttft-ms") == 0) o.slo_ttft_ms = *cfg.slo_ttft_ms;
+  if (cfg.slo_tpot_ms && cmd.count("--slo-tpot-ms") == 0) o.slo_tpot_ms = *cfg.slo_tpot_ms;
+  return o;
+}
+
+int route(const RouteOptions& cli, const CLI::App& cmd) {
+  router::FleetConfig cfg;
+  if (!cli.config.empty()) cfg = router::load_fleet_config(cli.config);
+  const RouteOptions o = with_config(cli, cfg, cmd);
   router::RouterOptions ro;
   ro.host = o.host;
   ro.port = o.port;
@@ -50,6 +65,7 @@ int route(const RouteOptions& o) {
 
   router::RouterServer srv(ro);
   for (const std::string& w : o.workers) srv.fleet().add_static(router::normalize_worker_url(w));
+  for (const router::WorkerReport& w : cfg.workers) srv.fleet().add_static(w);
   const int port = srv.bind();
   srv.start_health_checks();
   std::atomic<bool> stopping{false};
@@ -67,7 +83,7 @@ int route(const RouteOptions& o) {
     throw Error("the HTTP listener did not start");
   }
   std::fprintf(stderr, "anychip route: listening on http://%s:%d (%zu static workers, policy %s)\n", o.host.c_str(), port,
-               o.workers.size(), o.policy.c_str());
+               o.workers.size() + cfg.workers.size(), o.policy.c_str());
   int sig = 0;
   sigwait(&signals, &sig);
   std::fprintf(stderr, "anychip route: %s received; draining (up to %.0fs)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
@@ -87,6 +103,8 @@ int route(const RouteOptions& o) {
 Action add_route_command(CLI::App& app) {
   auto o = std::make_shared<RouteOptions>();
   CLI::App* cmd = app.add_subcommand("route", "OpenAI-compatible router in front of many workers");
+  cmd->add_option("--config", o->config, "Fleet file (YAML subset: policy, port, slo_*_ms, workers with url, price_per_hour, profile_json)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--worker", o->workers, "A worker's base URL, http://HOST:PORT (repeatable); workers may also join");
   cmd->add_option("--host", o->host, "Address to listen on");
   cmd->add_option("--port", o->port, "Port (0: any free port, printed at start)")->check(CLI::Range(0, 65535));
@@ -99,7 +117,7 @@ Action add_route_command(CLI::App& app) {
   cmd->add_option("--health-interval", o->health_interval, "Seconds between health checks")->check(CLI::Range(0.05, 600.0));
   cmd->add_option("--drain-timeout", o->drain_timeout, "Seconds to let requests finish after SIGTERM/SIGINT")
       ->check(CLI::Range(0.0, 3600.0));
-  return [o] { return route(*o); };
+  return [o, cmd] { return route(*o, *cmd); };
 }
 
 }  // namespace anychip::cli

@@ -25,10 +25,16 @@ bool Fleet::available(const Entry& e, Clock::time_point now) const {
 }
 
 void Fleet::add_static(const std::string& url, double price_per_hour) {
+  WorkerReport r;
+  r.url = url;
+  r.price_per_hour = price_per_hour;
+  add_static(r);
+}
+
+void Fleet::add_static(const WorkerReport& report) {
   std::lock_guard lock(mu_);
-  Entry& e = workers_[url];
-  e.report.url = url;
-  e.report.price_per_hour = price_per_hour;
+  Entry& e = workers_[report.url];
+  e.report = report;
   e.joined = false;
 }
 

@@ -60,6 +60,8 @@ class Fleet {
   // A worker from the command line: health-checked, never dropped. Starts unhealthy until its
   // first good check, so no request goes to a worker that was never seen up.
   void add_static(const std::string& url, double price_per_hour = 0);
+  // The same from a --config entry, which may carry a price and a profile.
+  void add_static(const WorkerReport& report);
   // `anychip serve --join`: registered workers are healthy while their heartbeats come.
   void register_worker(const WorkerReport& report, Clock::time_point now);
   // False when the worker is unknown (the router restarted): it should register again.
