@@ -10,17 +10,13 @@
 
 #include "backend/cpu/kernels/kernel_families.h"
 #include "backend/cpu/kernels/matmul_kernels.h"
+#include "support/usable_isa.h"
 #include "quant/quant.h"
 
 namespace anychip::cpu {
 namespace {
 
-bool usable_here(Isa kernel) {
-  const Isa cpu = detect_isa();
-  if (kernel == Isa::Scalar) return true;
-  if (kernel == Isa::Neon || cpu == Isa::Neon) return kernel == cpu;
-  return static_cast<int>(kernel) <= static_cast<int>(cpu);
-}
+using testing::usable_here;
 
 std::vector<const MatmulKernels*> all_kernels_here() {
   std::vector<const MatmulKernels*> out;

@@ -14,6 +14,7 @@
 
 #include "backend/cpu/kernels/kernel_families.h"
 #include "backend/cpu/kernels/matmul_kernels.h"
+#include "support/usable_isa.h"
 #include "backend/cpu/reference_ops.h"
 #include "quant/blocks.h"
 #include "quant/quant.h"
@@ -21,12 +22,7 @@
 namespace anychip::cpu {
 namespace {
 
-bool usable_here(Isa kernel) {
-  const Isa cpu = detect_isa();
-  if (kernel == Isa::Scalar) return true;
-  if (kernel == Isa::Neon || cpu == Isa::Neon) return kernel == cpu;
-  return static_cast<int>(kernel) <= static_cast<int>(cpu);
-}
+using testing::usable_here;
 
 std::vector<Isa> isas_here() {
   std::vector<Isa> out;
