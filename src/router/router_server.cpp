@@ -12,6 +12,7 @@
 #include "router/health_checker.h"
 #include "router/request_info.h"
 #include "server/api_error.h"
+#include "server/listen_socket.h"
 #include "server/sse.h"
 #include "util/error.h"
 
@@ -107,16 +108,7 @@ RouterServer::~RouterServer() {
 
 void RouterServer::start_health_checks() { health_ = std::make_unique<HealthChecker>(fleet_, options_.health_interval, options_.api_key); }
 
-int RouterServer::bind() {
-  int port = options_.port;
-  if (port == 0) {
-    port = http_->bind_to_any_port(options_.host);
-    if (port < 0) throw Error("cannot listen on " + options_.host + " (any port)");
-  } else if (!http_->bind_to_port(options_.host, port)) {
-    throw Error("cannot listen on " + options_.host + ":" + std::to_string(port) + " (in use, or not an address here)");
-  }
-  return port;
-}
+int RouterServer::bind() { return server::bind_server(*http_, options_.host, options_.port); }
 
 bool RouterServer::listen() { return http_->listen_after_bind(); }
 
