@@ -55,6 +55,7 @@ class Router {
     srv_->stop();
     thread_.join();
   }
+  RouterServer& server() { return *srv_; }
   httplib::Client client() const { return httplib::Client("127.0.0.1", port_); }
   std::string metrics() const { return client().Get("/metrics")->body; }
 
@@ -166,4 +167,33 @@ TEST(RouterHttp, WorkersJoinAndHeartbeat) {
   auto bad = router.client().Post("/v1/fleet/register", R"({"url":"nope"})", "application/json");
   EXPECT_EQ(bad->status, 400);
   EXPECT_EQ(nlohmann::json::parse(bad->body)["error"]["param"], "url");
+}
+
+TEST(RouterHttp, DrainRefusesNewRequestsAndLetsOpenStreamsFinish) {
+  FakeWorker w([](const httplib::Request&, httplib::Response& res) {
+    res.set_chunked_content_provider("text/event-stream", [](size_t, httplib::DataSink& sink) {
+      for (int i = 0; i < 5; ++i) {
+        const std::string ev = "data: {\"choices\":[{\"text\":\"a\"}]}\n\n";
+        sink.write(ev.data(), ev.size());
+        std::this_thread::sleep_for(50ms);
+      }
+      const std::string done = "data: [DONE]\n\n";
+      sink.write(done.data(), done.size());
+      sink.done();
+      return true;
+    });
+  });
+  Router router({w.url()}, Policy::round_robin);
+  std::string streamed;
+  std::thread open_stream([&] {
+    auto res = router.client().Post("/v1/completions", kStreamBody, "application/json");
+    if (res) streamed = res->body;
+  });
+  std::this_thread::sleep_for(100ms);  // the stream is under way
+  router.server().begin_drain();
+  EXPECT_EQ(router.client().Post("/v1/completions", kBody, "application/json")->status, 503);
+  EXPECT_EQ(router.client().Get("/health")->status, 503);
+  EXPECT_TRUE(router.server().wait_idle(std::chrono::steady_clock::now() + 5s));
+  open_stream.join();
+  EXPECT_NE(streamed.find("[DONE]"), std::string::npos);
 }
