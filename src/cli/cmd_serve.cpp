@@ -10,15 +10,18 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "backend/registry.h"
 #include "cli/commands.h"
+#include "engine/batch_benchmark.h"
 #include "engine/serving_engine.h"
 #include "model/model.h"
 #include "server/byte_size.h"
 #include "server/http_server.h"
 #include "server/served_model.h"
+#include "server/fleet_join.h"
 #include "util/error.h"
 
 namespace anychip::cli {
@@ -40,7 +43,46 @@ struct ServeOptions {
   double drain_timeout = 30;
   int http_threads = 0;
   std::string device = "cpu";
+  // Fleet membership (anychip route).
+  std::string join;
+  std::string advertise_url;
+  double price_per_hour = 0;
+  std::string profile_json;
+  bool profile = false;
 };
+
+// A quick profile for the router's cost-slo policy, measured before the engine starts (it needs
+// the model to itself): short prompts at batch 1 and at a full batch. A failure only costs the
+// profile, not the server.
+nlohmann::json measure_profile(model::Model& model, int max_seqs) {
+  try {
+    const int batch = std::max(2, std::min(max_seqs, 16));
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : engine::run_batch_benchmark(model, {1, batch}, 32, 16, 1)) {
+      out.push_back({{"batch", p.batch}, {"prefill_tok_s", p.prefill_tok_s}, {"decode_tok_s", p.decode_tok_s}});
+    }
+    std::fprintf(stderr, "anychip serve: profile %s\n", out.dump().c_str());
+    return out;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "anychip serve: no profile (%s)\n", e.what());
+    return nullptr;
+  }
+}
+
+// The registration `--join` sends: what the router's policies need to know about this worker.
+nlohmann::json registration(const ServeOptions& o, int port, const server::ServedModel& served,
+                            const engine::ServingEngine& engine, const backend::Device& device,
+                            const nlohmann::json& profile) {
+  // A wildcard listen address is no address to call back; the loopback is, for a local fleet.
+  const std::string host = o.host == "0.0.0.0" || o.host == "::" ? "127.0.0.1" : o.host;
+  return {{"url", o.advertise_url.empty() ? "http://" + host + ":" + std::to_string(port) : o.advertise_url},
+          {"models", {served.id()}},
+          {"device", device.info().backend + ":" + std::to_string(device.info().index) + " (" + device.info().name + ")"},
+          {"price_per_hour", o.price_per_hour},
+          {"max_seqs", engine.options().max_seqs},
+          {"kv_blocks_total", engine.stats().kv_blocks_total},
+          {"profile", profile}};
+}
 
 // Signals are blocked in every thread and taken synchronously by the main thread, so no handler
 // has to be async-signal-safe and no HTTP or engine thread is interrupted.
@@ -61,6 +103,9 @@ int serve(const ServeOptions& o) {
   // Every running and queued request may hold a connection for its whole generation.
   http.threads = o.http_threads > 0 ? o.http_threads : std::min(std::max(o.max_seqs + o.max_queue + 8, 64), 1024);
   const uint64_t kv_bytes = o.kv_memory.empty() ? 0 : server::parse_byte_size(o.kv_memory);
+
+  // Read before anything starts, so a bad file fails fast.
+  nlohmann::json profile = o.profile_json.empty() ? nlohmann::json() : server::load_profile_file(o.profile_json);
 
   const sigset_t signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
@@ -94,6 +139,7 @@ int serve(const ServeOptions& o) {
     dopts.threads = o.threads;
     device = backend::create_device(o.device, dopts);
     model = model::Model::load(o.model_path, *device);
+    if (o.profile && profile.is_null()) profile = measure_profile(*model, o.max_seqs);
     engine::EngineOptions eopts;
     eopts.max_seqs = o.max_seqs;
     eopts.ctx_size = o.ctx_size;  // 0: the engine's default (the model's context, at most 4096)
@@ -113,9 +159,21 @@ int serve(const ServeOptions& o) {
     throw;
   }
   srv.set_ready(served.get());
+  std::unique_ptr<server::FleetMember> member;
+  if (!o.join.empty()) {
+    server::JoinOptions jo;
+    jo.router_url = o.join;
+    jo.api_key = o.api_key;
+    const engine::ServingEngine* eng = engine.get();
+    member = std::make_unique<server::FleetMember>(jo, registration(o, port, *served, *engine, *device, profile), [eng] {
+      const engine::EngineStats st = eng->stats();
+      return nlohmann::json{{"running", st.running}, {"waiting", st.waiting}, {"kv_blocks_used", st.kv_blocks_used}};
+    });
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
+  member.reset();  // leave the fleet first: the router stops sending while we drain
   std::fprintf(stderr, "anychip serve: %s received; draining (up to %.0fs)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
                o.drain_timeout);
   srv.begin_drain();
@@ -159,6 +217,13 @@ Action add_serve_command(CLI::App& app) {
   cmd->add_option("--http-threads", o->http_threads, "Connections served at once (default: max-seqs + max-queue + 8, at least 64)")
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--device", o->device, "Device: cpu");
+  cmd->add_option("--join", o->join, "Register with an `anychip route` at this URL and send heartbeats");
+  cmd->add_option("--advertise-url", o->advertise_url, "With --join: the URL the router calls (default: http://HOST:PORT)");
+  cmd->add_option("--price-per-hour", o->price_per_hour, "With --join: this worker's cost, for the cost-slo policy")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--profile-json", o->profile_json,
+                  "With --join: performance profile from `anychip bench --batch 1,8,16 --json`");
+  cmd->add_flag("--profile", o->profile, "With --join: measure a quick profile at start-up (unless --profile-json)");
   return [o] { return serve(*o); };
 }
 

@@ -15,5 +15,6 @@ Action add_template_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
 Action add_serve_command(CLI::App& app);
 Action add_loadgen_command(CLI::App& app);
+Action add_route_command(CLI::App& app);
 
 }  // namespace anychip::cli

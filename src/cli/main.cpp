@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, anychip::cli::Action>> commands;
   using namespace anychip::cli;
   for (auto add : {add_run_command, add_info_command, add_tokenize_command, add_synth_command, add_bench_command,
-                    add_template_command, add_serve_command, add_loadgen_command}) {
+                    add_template_command, add_serve_command, add_loadgen_command, add_route_command}) {
     const size_t before = app.get_subcommands({}).size();
     Action action = add(app);
     commands.emplace_back(app.get_subcommands({})[before], std::move(action));

@@ -9,6 +9,7 @@
 
 #include "server/api_error.h"
 #include "server/completion_endpoint.h"
+#include "server/listen_socket.h"
 #include "server/request_log.h"
 #include "server/sse.h"
 #include "util/error.h"
@@ -62,25 +63,7 @@ HttpServer::HttpServer(HttpOptions options) : options_(std::move(options)), http
 
 HttpServer::~HttpServer() { stop(); }
 
-int HttpServer::bind() {
-  // httplib listens with a backlog of 5: a burst of clients (32 connecting at once) overflows it
-  // and the dropped connections fail. Linux lets listen() be called again to raise it.
-  int listen_fd = -1;
-  http_->set_socket_options([&listen_fd](socket_t sock) {
-    const int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    listen_fd = sock;
-  });
-  int port = options_.port;
-  if (port == 0) {
-    port = http_->bind_to_any_port(options_.host);
-    if (port < 0) throw Error("cannot listen on " + options_.host + " (any port)");
-  } else if (!http_->bind_to_port(options_.host, port)) {
-    throw Error("cannot listen on " + options_.host + ":" + std::to_string(port) + " (in use, or not an address here)");
-  }
-  if (listen_fd >= 0) ::listen(listen_fd, 1024);
-  return port;
-}
+int HttpServer::bind() { return bind_server(*http_, options_.host, options_.port); }
 
 bool HttpServer::listen() { return http_->listen_after_bind(); }
 

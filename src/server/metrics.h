@@ -7,33 +7,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "engine/serving_engine.h"
+#include "server/prometheus.h"
 
 namespace anychip::server {
-
-// A cumulative histogram with fixed upper bounds (the +Inf bucket is implicit).
-class Histogram {
- public:
-  explicit Histogram(std::vector<double> upper_bounds);
-  void observe(double value);
-
-  struct Snapshot {
-    std::vector<double> bounds;
-    std::vector<uint64_t> cumulative;  // one per bound, then +Inf (== count)
-    double sum = 0;
-    uint64_t count = 0;
-  };
-  Snapshot snapshot() const;
-
- private:
-  mutable std::mutex mu_;
-  std::vector<double> bounds_;
-  std::vector<uint64_t> counts_;  // per bucket (not cumulative), last is +Inf
-  double sum_ = 0;
-  uint64_t count_ = 0;
-};
 
 class ServerMetrics {
  public:
@@ -55,10 +33,5 @@ class ServerMetrics {
   Histogram itl_;
   Histogram e2e_;
 };
-
-// Prometheus number syntax: shortest round-trip decimal, +Inf, -Inf, NaN.
-std::string prometheus_number(double v);
-// Escapes a label value (backslash, double quote, newline).
-std::string prometheus_label_value(const std::string& v);
 
 }  // namespace anychip::server

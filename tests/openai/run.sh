@@ -11,4 +11,4 @@ command -v node >/dev/null && command -v npm >/dev/null || { echo "error: node a
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error
 # One file at a time: the capacity and drain tests measure timing and should not share the CPU.
-exec node --test completions.test.mjs errors.test.mjs capacity.test.mjs models.test.mjs load.test.mjs
+exec node --test completions.test.mjs errors.test.mjs capacity.test.mjs models.test.mjs load.test.mjs route.test.mjs

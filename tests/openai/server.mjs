@@ -52,6 +52,33 @@ export async function startServer(model, extraArgs = []) {
   };
 }
 
+// Starts `anychip route --port 0` (ready once listening; workers may join later).
+export async function startRouter(extraArgs = []) {
+  const proc = spawn(BIN, ['route', '--host', '127.0.0.1', '--port', '0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const exited = once(proc, 'exit');
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line in 30 s:\n${log}`)), 30000);
+    proc.stderr.on('data', (d) => {
+      log += d.toString();
+      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`route exited with ${code}:\n${log}`)); });
+  });
+  return {
+    proc,
+    port,
+    baseURL: `http://127.0.0.1:${port}`,
+    log: () => log,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const [code] = await exited;
+      return code;
+    },
+  };
+}
+
 // The CLI's own answers, to compare the server with.
 export function tokenize(model, text, { bos = true } = {}) {
   const out = execFileSync(BIN, ['tokenize', '-m', model, '--json', ...(bos ? [] : ['--no-bos']), text]);

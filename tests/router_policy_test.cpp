@@ -1,0 +1,119 @@
+// Worker selection policies as pure functions over fleet snapshots.
+#include <gtest/gtest.h>
+
+#include "router/policy.h"
+#include "util/error.h"
+
+using namespace anychip::router;
+
+namespace {
+
+WorkerSnapshot worker(const std::string& id, int in_flight = 0, double price = 0, bool available = true) {
+  WorkerSnapshot w;
+  w.id = id;
+  w.available = available;
+  w.in_flight = in_flight;
+  w.price_per_hour = price;
+  return w;
+}
+
+PerfProfile profile(double prefill, double d1, double dmax, int max_batch) {
+  PerfProfile p;
+  p.has = true;
+  p.prefill_tok_s = prefill;
+  p.decode_tok_s_1 = d1;
+  p.decode_tok_s_max = dmax;
+  p.max_batch = max_batch;
+  return p;
+}
+
+}  // namespace
+
+TEST(RouterPolicy, ParsesNames) {
+  EXPECT_EQ(parse_policy("round-robin"), Policy::round_robin);
+  EXPECT_EQ(parse_policy("least-load"), Policy::least_load);
+  EXPECT_EQ(parse_policy("cost-slo"), Policy::cost_slo);
+  EXPECT_THROW(parse_policy("random"), anychip::Error);
+  EXPECT_EQ(policy_name(Policy::cost_slo), "cost-slo");
+}
+
+TEST(RouterPolicy, RoundRobinCyclesAndSkipsUnavailableAndTried) {
+  std::vector<WorkerSnapshot> ws = {worker("a"), worker("b", 0, 0, false), worker("c")};
+  EXPECT_EQ(choose_round_robin(ws, {}, 0), 0);
+  EXPECT_EQ(choose_round_robin(ws, {}, 1), 2);  // b is down: the next one
+  EXPECT_EQ(choose_round_robin(ws, {}, 2), 2);
+  EXPECT_EQ(choose_round_robin(ws, {}, 3), 0);
+  EXPECT_EQ(choose_round_robin(ws, {0}, 0), 2);
+  EXPECT_EQ(choose_round_robin(ws, {0, 2}, 0), -1);
+  EXPECT_EQ(choose_round_robin({}, {}, 0), -1);
+}
+
+TEST(RouterPolicy, LeastLoadUsesTheLargerOfOwnAndReportedLoad) {
+  std::vector<WorkerSnapshot> ws = {worker("a", 3), worker("b", 1), worker("c", 2)};
+  EXPECT_EQ(choose_least_load(ws, {}), 1);
+  ws[1].running = 4;  // b is busy with requests from elsewhere
+  EXPECT_EQ(choose_least_load(ws, {}), 2);
+  EXPECT_EQ(choose_least_load(ws, {2}), 0);
+  ws[0].available = false;
+  EXPECT_EQ(choose_least_load(ws, {2}), 1);
+}
+
+TEST(RouterPolicy, PredictionGrowsWithLoad) {
+  WorkerSnapshot w = worker("a", 0, 1.0);
+  w.profile = profile(1000, 100, 800, 8);
+  RequestTraits r;
+  r.prompt_tokens = 100;
+  r.max_tokens = 100;
+  const Prediction idle = predict(w, r);
+  EXPECT_NEAR(idle.ttft_ms, 100.0, 1e-9);  // 100 tokens at 1000 tok/s
+  EXPECT_NEAR(idle.tpot_ms, 10.0, 1e-9);   // one sequence at 100 tok/s
+  w.in_flight = 7;                          // ours makes a full batch of 8 at 800 tok/s
+  EXPECT_NEAR(predict(w, r).tpot_ms, 10.0, 1e-9);
+  w.in_flight = 8;                          // ours waits for a slot
+  const Prediction queued = predict(w, r);
+  EXPECT_GT(queued.ttft_ms, 200.0);
+  // Cost per token: price per hour over tokens per hour at the predicted batch.
+  w.in_flight = 0;
+  EXPECT_NEAR(predict(w, r).cost_per_mtok, 1.0 / 3600 / 100 * 1e6, 1e-9);
+}
+
+TEST(RouterPolicy, CostSloPicksTheCheapestMeetingTheSlo) {
+  WorkerSnapshot fast = worker("fast", 0, 10.0);
+  fast.profile = profile(10000, 1000, 8000, 16);
+  WorkerSnapshot cheap = worker("cheap", 0, 0.1);
+  cheap.profile = profile(1000, 50, 200, 4);
+  std::vector<WorkerSnapshot> ws = {fast, cheap};
+  RequestTraits r;
+  r.prompt_tokens = 100;
+  Slo slo{.ttft_ms = 1000, .tpot_ms = 100};
+  EXPECT_EQ(choose_cost_slo(ws, {}, r, slo), 1);  // cheap: 100 ms TTFT, 20 ms TPOT, far cheaper per token
+  slo.tpot_ms = 10;                                // cheap is too slow per token now
+  EXPECT_EQ(choose_cost_slo(ws, {}, r, slo), 0);
+  slo.tpot_ms = 100;
+  ws[1].in_flight = 4;                             // cheap is full: the request would queue
+  EXPECT_EQ(choose_cost_slo(ws, {}, r, slo), 0);
+  EXPECT_EQ(choose_cost_slo(ws, {0}, r, slo), 1);  // nothing meets the SLO: the fastest left
+}
+
+TEST(RouterPolicy, CostSloPrefersThePrefixHolderWithinTheSlo) {
+  WorkerSnapshot a = worker("a", 0, 1.0), b = worker("b", 0, 2.0);
+  a.profile = b.profile = profile(1000, 100, 400, 8);
+  std::vector<WorkerSnapshot> ws = {a, b};
+  RequestTraits r;
+  r.prompt_tokens = 10;
+  r.affinity = "b";
+  EXPECT_EQ(choose_cost_slo(ws, {}, r, Slo{}), 1);
+  // ... but not when b would break the SLO: b is busy, a meets it.
+  ws[1].in_flight = 7;  // b: 8 sequences at 400 tok/s = 20 ms per token
+  EXPECT_EQ(choose_cost_slo(ws, {}, r, Slo{.ttft_ms = 2000, .tpot_ms = 15}), 0);
+}
+
+TEST(RouterPolicy, CostSloFallsBackToLeastLoadForWorkersWithoutProfile) {
+  std::vector<WorkerSnapshot> ws = {worker("a", 5), worker("b", 1), worker("c", 3)};
+  EXPECT_EQ(choose_cost_slo(ws, {}, RequestTraits{}, Slo{}), 1);
+  WorkerSnapshot p = worker("d", 0, 1.0);
+  p.profile = profile(1000, 100, 400, 8);
+  ws.push_back(p);
+  EXPECT_EQ(choose_cost_slo(ws, {}, RequestTraits{}, Slo{}), 3);  // a profiled worker meeting the SLO wins
+  EXPECT_EQ(choose_cost_slo({}, {}, RequestTraits{}, Slo{}), -1);
+}
