@@ -1,17 +1,14 @@
 // anychip route: one OpenAI-compatible endpoint in front of a fleet of workers (`anychip serve`
 // instances that --join it, or any OpenAI-compatible server given with --worker). SIGTERM/SIGINT
 // stop it.
-#include <pthread.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
-#include <thread>
 
 #include "cli/commands.h"
+#include "cli/http_lifecycle.h"
 #include "router/fleet_config.h"
 #include "router/router_server.h"
 #include "util/error.h"
@@ -57,31 +54,14 @@ int route(const RouteOptions& cli, const CLI::App& cmd) {
   ro.max_attempts = o.max_attempts;
   ro.health_interval = std::chrono::milliseconds(static_cast<int64_t>(o.health_interval * 1000));
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
+  const sigset_t signals = block_shutdown_signals();
 
   router::RouterServer srv(ro);
   for (const std::string& w : o.workers) srv.fleet().add_static(router::normalize_worker_url(w));
   for (const router::WorkerReport& w : cfg.workers) srv.fleet().add_static(w);
   const int port = srv.bind();
   srv.start_health_checks();
-  std::atomic<bool> stopping{false};
-  std::thread listener([&] {
-    const bool ok = srv.listen();
-    if (!stopping.load()) {
-      std::fprintf(stderr, "error: the HTTP listener stopped unexpectedly%s\n", ok ? "" : " (listen failed)");
-      kill(getpid(), SIGTERM);
-    }
-  });
-  if (!srv.wait_running(std::chrono::seconds(10))) {
-    stopping.store(true);
-    srv.stop();
-    listener.join();
-    throw Error("the HTTP listener did not start");
-  }
+  ListenerThread listener(srv);
   std::fprintf(stderr, "anychip route: listening on http://%s:%d (%zu static workers, policy %s)\n", o.host.c_str(), port,
                o.workers.size() + cfg.workers.size(), o.policy.c_str());
   int sig = 0;
@@ -92,9 +72,7 @@ int route(const RouteOptions& cli, const CLI::App& cmd) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.drain_timeout * 1000));
   if (!srv.wait_idle(deadline)) std::fprintf(stderr, "anychip route: drain timeout; stopping (open streams end when their workers finish them)\n");
-  stopping.store(true);
-  srv.stop();
-  listener.join();
+  listener.stop();
   return 0;
 }
 

@@ -1,20 +1,17 @@
 // anychip serve: an OpenAI-compatible HTTP server over the serving engine. The listener starts
 // before the model loads (so /health can say "loading"); SIGTERM/SIGINT drain in-flight requests
 // and exit 0.
-#include <pthread.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "backend/registry.h"
 #include "cli/commands.h"
+#include "cli/http_lifecycle.h"
 #include "engine/batch_benchmark.h"
 #include "engine/serving_engine.h"
 #include "model/model.h"
@@ -86,14 +83,6 @@ nlohmann::json registration(const ServeOptions& o, int port, const server::Serve
 
 // Signals are blocked in every thread and taken synchronously by the main thread, so no handler
 // has to be async-signal-safe and no HTTP or engine thread is interrupted.
-sigset_t shutdown_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
 int serve(const ServeOptions& o) {
   server::HttpOptions http;
   http.host = o.host;
@@ -107,26 +96,11 @@ int serve(const ServeOptions& o) {
   // Read before anything starts, so a bad file fails fast.
   nlohmann::json profile = o.profile_json.empty() ? nlohmann::json() : server::load_profile_file(o.profile_json);
 
-  const sigset_t signals = shutdown_signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: they inherit it
+  const sigset_t signals = block_shutdown_signals();
 
   server::HttpServer srv(http);
   const int port = srv.bind();
-  std::atomic<bool> stopping{false};
-  std::thread listener([&] {
-    const bool ok = srv.listen();
-    if (!stopping.load()) {
-      // The main thread waits for a signal; send it one rather than serve nothing forever.
-      std::fprintf(stderr, "error: the HTTP listener stopped unexpectedly%s\n", ok ? "" : " (listen failed)");
-      kill(getpid(), SIGTERM);
-    }
-  });
-  if (!srv.wait_running(std::chrono::seconds(10))) {
-    stopping.store(true);
-    srv.stop();
-    listener.join();
-    throw Error("the HTTP listener did not start");
-  }
+  ListenerThread listener(srv);
   std::fprintf(stderr, "anychip serve: listening on http://%s:%d (loading %s)\n", o.host.c_str(), port,
                o.model_path.c_str());
 
@@ -153,9 +127,7 @@ int serve(const ServeOptions& o) {
     std::fprintf(stderr, "anychip serve: model '%s' ready (context %lld, %d sequences, chat template: %s)\n",
                  id.c_str(), static_cast<long long>(engine->options().ctx_size), eopts.max_seqs, template_source.c_str());
   } catch (...) {
-    stopping.store(true);
-    srv.stop();
-    listener.join();
+    listener.stop();
     throw;
   }
   srv.set_ready(served.get());
@@ -184,9 +156,7 @@ int serve(const ServeOptions& o) {
     srv.cancel_all();
     srv.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(5));
   }
-  stopping.store(true);
-  srv.stop();
-  listener.join();
+  listener.stop();
   srv.set_ready(nullptr);
   served.reset();
   engine.reset();  // stops the engine loop before the model it runs goes away

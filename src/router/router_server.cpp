@@ -112,14 +112,7 @@ int RouterServer::bind() { return server::bind_server(*http_, options_.host, opt
 
 bool RouterServer::listen() { return http_->listen_after_bind(); }
 
-bool RouterServer::wait_running(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!http_->is_running()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+bool RouterServer::wait_running(std::chrono::milliseconds timeout) { return server::wait_until_running(*http_, timeout); }
 
 void RouterServer::stop() {
   if (http_ && http_->is_running()) http_->stop();

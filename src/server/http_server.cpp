@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "server/api_error.h"
@@ -67,14 +66,7 @@ int HttpServer::bind() { return bind_server(*http_, options_.host, options_.port
 
 bool HttpServer::listen() { return http_->listen_after_bind(); }
 
-bool HttpServer::wait_running(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!http_->is_running()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+bool HttpServer::wait_running(std::chrono::milliseconds timeout) { return wait_until_running(*http_, timeout); }
 
 void HttpServer::set_ready(const ServedModel* model) { model_.store(model); }
 

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <thread>
+
 #include "util/error.h"
 
 namespace anychip::server {
@@ -23,6 +25,15 @@ int bind_server(httplib::Server& http, const std::string& host, int port) {
   }
   if (listen_fd >= 0) ::listen(listen_fd, 1024);
   return port;
+}
+
+bool wait_until_running(const httplib::Server& http, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!http.is_running()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
 }
 
 }  // namespace anychip::server
