@@ -38,6 +38,7 @@ Timing run_requests(ServingEngine& engine, const std::vector<std::vector<int32_t
   std::mutex m;
   std::condition_variable cv;
   size_t started = 0, done = 0;
+  std::string error;
   Clock::time_point t_started, t_done;
   RequestOptions o;
   o.max_tokens = max_tokens;
@@ -51,7 +52,8 @@ Timing run_requests(ServingEngine& engine, const std::vector<std::vector<int32_t
       if (first && !out.tokens.empty() && ++started == prompts.size()) t_started = Clock::now();
       first = false;
       if (out.finished) {
-        if (!out.error.empty()) throw Error("batch benchmark request failed: " + out.error);
+        // Reported from the waiting thread: an exception here would only end up in the engine.
+        if (!out.error.empty() && error.empty()) error = out.error;
         if (++done == prompts.size()) t_done = Clock::now();
         cv.notify_all();
       }
@@ -59,6 +61,7 @@ Timing run_requests(ServingEngine& engine, const std::vector<std::vector<int32_t
   }
   std::unique_lock lock(m);
   cv.wait(lock, [&] { return done == prompts.size(); });
+  if (!error.empty()) throw Error("batch benchmark request failed: " + error);
   return {std::chrono::duration<double>(t_started - t0).count(), std::chrono::duration<double>(t_done - t0).count()};
 }
 

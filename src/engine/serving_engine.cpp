@@ -69,9 +69,9 @@ ServingEngine::Impl::Impl(model::Model& m, const EngineOptions& o)
         const uint64_t block_bytes = static_cast<uint64_t>(o.block_size) * m.kv_bytes_per_token();
         // Default: every sequence at full context, but at most 1 GiB (at least one full context);
         // beyond that, preemption shares the pool.
-        const int64_t per_seq = ceil_div(o.ctx_size, o.block_size);
-        const int64_t default_blocks =
-            std::max(per_seq, std::min<int64_t>(o.max_seqs * per_seq, static_cast<int64_t>((uint64_t{1} << 30) / block_bytes)));
+        const int64_t default_blocks = std::max(
+            max_blocks_per_seq,
+            std::min<int64_t>(o.max_seqs * max_blocks_per_seq, static_cast<int64_t>((uint64_t{1} << 30) / block_bytes)));
         const int64_t n_blocks = o.kv_memory_bytes > 0 ? static_cast<int64_t>(o.kv_memory_bytes / block_bytes) : default_blocks;
         if (n_blocks < 1) {
           throw Error("--kv-memory " + std::to_string(o.kv_memory_bytes) + " bytes is less than one KV block (" +
@@ -265,7 +265,7 @@ void ServingEngine::Impl::publish_stats() {
   scheduler_waiting = scheduler.waiting();
   stats.running = scheduler.running();
   stats.waiting = scheduler.waiting() + static_cast<int>(inbox.size());
-  stats.kv_blocks_used = blocks.total_blocks() - blocks.available_blocks();
+  stats.kv_blocks_used = blocks.used_blocks();
   stats.kv_blocks_cached = blocks.cached_blocks();
   stats.prefix_query_tokens = scheduler.counters().prefix_query_tokens;
   stats.prefix_hit_tokens = scheduler.counters().prefix_hit_tokens;
