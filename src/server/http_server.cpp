@@ -145,8 +145,10 @@ void HttpServer::install_routes() {
     }
   });
 
+  // Counted before the response is written (httplib runs this just before writing, the logger
+  // just after): a client that reads /metrics right after an answer finds that answer counted.
+  s.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) { metrics_.count_request(res.status); });
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    metrics_.count_request(res.status);
     const std::string line =
         format_request_line(req.method, req.path, res.status, current_request_record(), std::chrono::steady_clock::now());
     std::fprintf(stderr, "%s\n", line.c_str());  // one call: lines from many threads do not interleave
