@@ -110,10 +110,11 @@ struct Rows {
 // more than the hardware prefetchers follow (this is what made the rows-in-lanes kernels stream
 // at half the bandwidth of a one-row-at-a-time loop). So, block step b of a group prefetches the
 // b-th slice of the next group's bytes: one sequential stream, a whole group (16 rows, < 1 MiB
-// for any model row) ahead, into L2.
+// for any model row) ahead, into L1 (into L2 only, the 16 rows' demand loads then streamed
+// Q8_0 at 25 GB/s per core instead of 30).
 inline void prefetch_ahead(const Rows& R, int64_t b) {
   const char* p = R.next + static_cast<size_t>(b) * R.ahead;
-  for (size_t o = 0; o < R.ahead; o += 64) _mm_prefetch(p + o, _MM_HINT_T1);
+  for (size_t o = 0; o < R.ahead; o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
 }
 
 inline Rows make_rows(const uint8_t* w, size_t row_bytes, int64_t r0, int nr, int64_t nb) {
