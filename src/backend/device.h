@@ -104,6 +104,11 @@ class Device {
   virtual void get_rows(const Tensor& table, std::span<const int32_t> ids, const Tensor& out) = 0;
   // y[t][j] = dot(w row j, x row t). w: any supported weight type; x, y: f32.
   virtual void matmul(const Tensor& w, const Tensor& x, const Tensor& y) = 0;
+  // ys[i] = matmul(ws[i], x) for every i (Q, K and V; gate and up). A device may run them as one
+  // dispatch, converting x once and synchronizing once; results equal separate matmul calls.
+  virtual void matmul_same_input(std::span<const Tensor> ws, const Tensor& x, std::span<const Tensor> ys) {
+    for (size_t i = 0; i < ws.size(); ++i) matmul(ws[i], x, ys[i]);
+  }
   // y = x / rms(x) * weight, per row (rows of `x` may be split into groups of weight.cols).
   virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) = 0;
   // Rotates every head (head_dim-sized slice) of row t by position positions[t], in place.

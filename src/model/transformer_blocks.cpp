@@ -9,9 +9,8 @@ void attention_block(const BlockContext& ctx, const LayerWeights& l, const backe
   auto& dev = ctx.device;
   const ModelConfig& c = ctx.config;
   dev.rms_norm(a.x, l.attn_norm, c.rms_eps, a.h);
-  dev.matmul(l.wq, a.h, a.q);
-  dev.matmul(l.wk, a.h, a.k);
-  dev.matmul(l.wv, a.h, a.v);
+  const backend::Tensor qkv_w[] = {l.wq, l.wk, l.wv}, qkv[] = {a.q, a.k, a.v};
+  dev.matmul_same_input(qkv_w, a.h, qkv);
   if (l.has_qkv_bias) {
     dev.add_bias(l.bq, a.q);
     dev.add_bias(l.bk, a.k);
@@ -45,8 +44,8 @@ void attention_block(const BlockContext& ctx, const LayerWeights& l, const backe
 void feed_forward_block(const BlockContext& ctx, const LayerWeights& l, const Activations& a) {
   auto& dev = ctx.device;
   dev.rms_norm(a.x, l.ffn_norm, ctx.config.rms_eps, a.h);
-  dev.matmul(l.ffn_gate, a.h, a.gate);
-  dev.matmul(l.ffn_up, a.h, a.up);
+  const backend::Tensor gate_up_w[] = {l.ffn_gate, l.ffn_up}, gate_up[] = {a.gate, a.up};
+  dev.matmul_same_input(gate_up_w, a.h, gate_up);
   dev.swiglu(a.gate, a.up, a.gate);
   dev.matmul(l.ffn_down, a.gate, a.h);
   dev.add(a.h, a.x);

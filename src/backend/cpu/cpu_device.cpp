@@ -112,6 +112,46 @@ void CpuDevice::matmul_fast(const MatmulKernels& k, const Tensor& w, const Tenso
   });
 }
 
+void CpuDevice::matmul_same_input(std::span<const Tensor> ws, const Tensor& x, std::span<const Tensor> ys) {
+  assert(ws.size() == ys.size());
+  // One dispatch needs fast kernels sharing one activation format; otherwise one call each.
+  constexpr size_t kMaxGroup = 4;
+  const MatmulKernels* kernels[kMaxGroup];
+  bool grouped = !ws.empty() && ws.size() <= kMaxGroup;
+  for (size_t i = 0; grouped && i < ws.size(); ++i) {
+    kernels[i] = find_matmul_kernels(ws[i].type, isa_);
+    grouped = kernels[i] && kernels[i]->activation_type == kernels[0]->activation_type;
+  }
+  if (!grouped) {
+    backend::Device::matmul_same_input(ws, x, ys);
+    return;
+  }
+  const int64_t n_tokens = x.rows;
+  const size_t act_row_bytes = row_bytes(kernels[0]->activation_type, x.cols);
+  act_scratch_.resize(act_row_bytes * static_cast<size_t>(n_tokens));
+  pool_.parallel_for(n_tokens, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) kernels[0]->quantize(x.host_row<float>(t), &act_scratch_[t * act_row_bytes], x.cols);
+  });
+  // The matrices' row chunks numbered one after another, split across threads in one pass.
+  constexpr int64_t kRowsPerChunk = 16;
+  int64_t first_chunk[kMaxGroup + 1] = {0};
+  for (size_t i = 0; i < ws.size(); ++i) {
+    assert(ws[i].cols == x.cols && ys[i].cols == ws[i].rows && ys[i].rows == n_tokens);
+    first_chunk[i + 1] = first_chunk[i] + (ws[i].rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  }
+  pool_.parallel_for(first_chunk[ws.size()], [&](int64_t begin, int64_t end) {
+    for (size_t i = 0; i < ws.size(); ++i) {
+      const int64_t b = std::max(begin, first_chunk[i]) - first_chunk[i];
+      const int64_t e = std::min(end, first_chunk[i + 1]) - first_chunk[i];
+      if (b >= e) continue;
+      const Tensor& w = ws[i];
+      kernels[i]->gemm(w.host_row<uint8_t>(0), w.row_stride, w.cols, act_scratch_.data(), act_row_bytes, n_tokens,
+                       ys[i].host_row<float>(0), ys[i].row_stride / sizeof(float), b * kRowsPerChunk,
+                       std::min(e * kRowsPerChunk, w.rows));
+    }
+  });
+}
+
 void CpuDevice::matmul_reference(const Tensor& w, const Tensor& x, const Tensor& y) {
   const int64_t n_tokens = x.rows;
   const GgmlType act_type = ref::activation_type_for(w.type);

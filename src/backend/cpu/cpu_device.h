@@ -20,6 +20,8 @@ class CpuDevice final : public backend::Device {
 
   void get_rows(const backend::Tensor& table, std::span<const int32_t> ids, const backend::Tensor& out) override;
   void matmul(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y) override;
+  void matmul_same_input(std::span<const backend::Tensor> ws, const backend::Tensor& x,
+                         std::span<const backend::Tensor> ys) override;
   void rms_norm(const backend::Tensor& x, const backend::Tensor& weight, float eps, const backend::Tensor& y) override;
   void rope(const backend::Tensor& x, std::span<const int32_t> positions, const backend::RopeParams& p) override;
   void attention(const backend::Tensor& q, const backend::Tensor& k_cache, const backend::Tensor& v_cache,
