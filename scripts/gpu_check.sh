@@ -88,8 +88,8 @@ else
 
   # ---- unit and op tests on the GPU
   step ctest_cuda bash -c "cd '$BUILD' && ctest -R 'Cuda' --output-on-failure -j4 --timeout 900"
-  if grep -q 'skipped: no CUDA device' "$OUT/ctest_cuda.log"; then
-    note "the CUDA tests were SKIPPED: the GPU was not usable (see ctest_cuda.log for the reason)"
+  if grep -qE 'Cuda(Matmul|Ops|Attention|Model).*Skipped' "$OUT/ctest_cuda.log"; then
+    note "CUDA GPU tests were SKIPPED: the GPU was not usable (the reason is in ctest_cuda_verbose.log)"
     SUMMARY+=("$(printf '%-34s %-14s' ctest_cuda_ran_on_gpu 'FAIL (skipped)')")
   fi
   step ctest_cuda_verbose bash -c "cd '$BUILD' && ctest -R 'CudaModel|CudaRegistry' -V --timeout 900"

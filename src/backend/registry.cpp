@@ -44,7 +44,7 @@ constexpr const char* kAvailable = "cpu"
   if (colon == std::string::npos) return 0;
   const std::string n = spec.substr(colon + 1);
   if (n.empty() || n.size() > 4 || n.find_first_not_of("0123456789") != std::string::npos) {
-    throw Error("bad device index in '" + spec + "' (expected e.g. vulkan:0)");
+    throw Error("bad device index in '" + spec + "' (expected e.g. cuda:0 or vulkan:1)");
   }
   return std::stoi(n);
 }

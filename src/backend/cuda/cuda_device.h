@@ -47,12 +47,30 @@ class CudaDevice final : public backend::Device {
   }
   // At least `bytes` of `scratch`; growing it first runs what is recorded (which may use it).
   uint8_t* scratch(DeviceMemory& scratch, size_t bytes);
+  void matmul_decode(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y);
   void matmul_batched(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y);
+
+  // The activations last converted for a matmul (8-bit chunks, f16 or bf16) in
+  // activation_scratch_. q/k/v and gate/up multiply the same rows: those matmuls convert once.
+  // Any op other than a matmul, a matmul writing over its input, or a flush makes it stale.
+  enum class ActivationFormat { None, Q8Chunks, F16, BF16 };
+  struct ConvertedActivations {
+    ActivationFormat format = ActivationFormat::None;
+    const float* x = nullptr;
+    size_t row_stride = 0;
+    int64_t rows = 0, cols = 0;
+    uint64_t epoch = 0;
+  };
+  // True when activation_scratch_ already holds x in `format`.
+  bool converted(ActivationFormat format, const backend::Tensor& x) const;
+  void remember_converted(ActivationFormat format, const backend::Tensor& x);
+  void forget_converted() { converted_.format = ActivationFormat::None; }
 
   backend::DeviceInfo info_;
   Stream stream_;
   DeviceMemory activation_scratch_;  // quantized or half activations of one matmul
   DeviceMemory weight_scratch_;      // one dequantized weight tile
+  ConvertedActivations converted_;
 };
 
 }  // namespace anychip::cuda

@@ -1,4 +1,5 @@
 // store_rows (keys/values into the paged cache) and attention over it.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,7 @@ void CudaDevice::store_rows(const backend::Tensor& src, std::span<const int32_t>
   a.rows = src.rows;
   a.f16_cache = cache.type == GgmlType::F16 ? 1 : 0;
   a.cache_rows = static_cast<const int32_t*>(stream_.upload(cache_rows.data(), static_cast<size_t>(src.rows) * 4));
+  forget_converted();  // it may write the rows a matmul converted
   stream_.record("store_rows", a, kernels::store_rows);
 }
 
@@ -61,7 +63,10 @@ void CudaDevice::attention(const backend::Tensor& q, const backend::Tensor& k_ca
   }
   if (q.rows == 0) return;
   // Validate what the kernel will index with: an out-of-range row would read outside the cache.
+  // Each sequence's blocks are checked once, up to its furthest query row (every decode step
+  // runs this per layer, so it stays linear in rows plus blocks).
   const size_t n_seqs = pages.block_table.size() / static_cast<size_t>(pages.max_blocks);
+  std::vector<int32_t> blocks_used(n_seqs, 0);
   for (int64_t t = 0; t < q.rows; ++t) {
     const int32_t seq = pages.row_seq[t];
     if (seq < 0 || static_cast<size_t>(seq) >= n_seqs || positions[t] < 0 ||
@@ -69,8 +74,11 @@ void CudaDevice::attention(const backend::Tensor& q, const backend::Tensor& k_ca
       throw Error("cuda: attention: query row " + std::to_string(t) + " has no cache blocks for position " +
                   std::to_string(positions[t]));
     }
-    for (int32_t b = 0; b <= positions[t] / pages.block_size; ++b) {
-      const int64_t block = pages.block_table[static_cast<size_t>(seq) * pages.max_blocks + b];
+    blocks_used[seq] = std::max(blocks_used[seq], positions[t] / pages.block_size + 1);
+  }
+  for (size_t seq = 0; seq < n_seqs; ++seq) {
+    for (int32_t b = 0; b < blocks_used[seq]; ++b) {
+      const int64_t block = pages.block_table[seq * pages.max_blocks + b];
       if (block < 0 || (block + 1) * pages.block_size > k_cache.rows) {
         throw Error("cuda: attention: block " + std::to_string(block) + " is outside the cache");
       }
@@ -106,6 +114,7 @@ void CudaDevice::attention(const backend::Tensor& q, const backend::Tensor& k_ca
   a.row_seq = base + positions.size();
   a.block_table = base + positions.size() * 2;
   a.tiles = tiles.empty() ? nullptr : base + positions.size() * 2 + pages.block_table.size();
+  forget_converted();  // it may write the rows a matmul converted
   stream_.record("attention", a, kernels::attention);
 }
 

@@ -44,6 +44,7 @@ void CudaDevice::rms_norm(const backend::Tensor& x, const backend::Tensor& weigh
   a.groups = static_cast<int32_t>(x.cols / weight.cols);
   a.weight_type = static_cast<uint32_t>(weight.type);
   a.eps = eps;
+  forget_converted();  // it may write the rows a matmul converted
   stream_.record("rms_norm", a, kernels::rms_norm);
 }
 
@@ -74,6 +75,7 @@ void CudaDevice::rope(const backend::Tensor& x, std::span<const int32_t> positio
   const auto* base = static_cast<const int32_t*>(stream_.upload(words.data(), words.size() * sizeof(int32_t)));
   a.positions = base;
   a.freq_factors = p.freq_factors ? reinterpret_cast<const float*>(base + positions.size()) : nullptr;
+  forget_converted();  // it may write the rows a matmul converted
   stream_.record("rope", a, kernels::rope);
 }
 
@@ -93,6 +95,7 @@ void CudaDevice::swiglu(const backend::Tensor& gate, const backend::Tensor& up, 
   a.out_stride = out.row_stride / 4;
   a.cols = gate.cols;
   a.rows = gate.rows;
+  forget_converted();  // it may write the rows a matmul converted
   stream_.record("swiglu", a, kernels::swiglu);
 }
 
@@ -107,6 +110,7 @@ void CudaDevice::add(const backend::Tensor& x, const backend::Tensor& y) {
   a.y_stride = y.row_stride / 4;
   a.cols = x.cols;
   a.rows = x.rows;
+  forget_converted();  // it may write the rows a matmul converted
   stream_.record("add", a, kernels::add);
 }
 
@@ -121,6 +125,7 @@ void CudaDevice::add_bias(const backend::Tensor& bias, const backend::Tensor& y)
   a.cols = y.cols;
   a.rows = y.rows;
   a.bias_type = static_cast<uint32_t>(bias.type);
+  forget_converted();  // it may write the rows a matmul converted
   stream_.record("add_bias", a, kernels::add_bias);
 }
 

@@ -34,23 +34,46 @@ void CudaDevice::matmul(const backend::Tensor& w, const backend::Tensor& x, cons
   if (x.rows == 0 || w.rows == 0) return;
   if (x.rows > kernels::kMatvecMaxTokens) {
     matmul_batched(w, x, y);
-    return;
+  } else {
+    matmul_decode(w, x, y);
   }
+  // The output may overwrite the rows the next matmul would otherwise reuse converted.
+  const uint8_t *x_begin = address(x), *y_begin = address(y);
+  const uint8_t* x_end = x_begin + (x.rows - 1) * x.row_stride + x.cols * 4;
+  const uint8_t* y_end = y_begin + (y.rows - 1) * y.row_stride + y.cols * 4;
+  if (x_begin < y_end && y_begin < x_end) forget_converted();
+}
+
+bool CudaDevice::converted(ActivationFormat format, const backend::Tensor& x) const {
+  const ConvertedActivations& c = converted_;
+  return c.format == format && c.x == address_as<float>(x) && c.row_stride == x.row_stride && c.rows == x.rows &&
+         c.cols == x.cols && c.epoch == stream_.epoch();
+}
+
+void CudaDevice::remember_converted(ActivationFormat format, const backend::Tensor& x) {
+  converted_ = {format, address_as<float>(x), x.row_stride, x.rows, x.cols, stream_.epoch()};
+}
+
+void CudaDevice::matmul_decode(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y) {
   kernels::MatvecArgs a{};
   if (!kernels::is_float_type(w.type)) {
-    const size_t quant_bytes = static_cast<size_t>(x.rows * x.cols);  // a multiple of 32
+    const size_t quant_bytes = round_up(static_cast<size_t>(x.rows * x.cols), 256);  // x.cols: a multiple of 32
     const size_t meta_bytes = static_cast<size_t>(x.rows * (x.cols / 32)) * sizeof(blocks::XChunk);
-    uint8_t* act = scratch(activation_scratch_, round_up(quant_bytes, 256) + meta_bytes);
-    kernels::QuantizeArgs q{};
-    q.x = address_as<float>(x);
-    q.xq = reinterpret_cast<int8_t*>(act);
-    q.meta = reinterpret_cast<blocks::XChunk*>(act + round_up(quant_bytes, 256));
-    q.x_stride = x.row_stride / 4;
-    q.cols = x.cols;
-    q.rows = x.rows;
-    stream_.record("quantize_activations", q, kernels::quantize_activations);
-    a.xq = q.xq;
-    a.meta = q.meta;
+    if (!converted(ActivationFormat::Q8Chunks, x)) {
+      uint8_t* act = scratch(activation_scratch_, quant_bytes + meta_bytes);
+      kernels::QuantizeArgs q{};
+      q.x = address_as<float>(x);
+      q.xq = reinterpret_cast<int8_t*>(act);
+      q.meta = reinterpret_cast<blocks::XChunk*>(act + quant_bytes);
+      q.x_stride = x.row_stride / 4;
+      q.cols = x.cols;
+      q.rows = x.rows;
+      stream_.record("quantize_activations", q, kernels::quantize_activations);
+      remember_converted(ActivationFormat::Q8Chunks, x);
+    }
+    const auto* act = static_cast<const uint8_t*>(activation_scratch_.get());
+    a.xq = reinterpret_cast<const int8_t*>(act);
+    a.meta = reinterpret_cast<const blocks::XChunk*>(act + quant_bytes);
   }
   a.w = address(w);
   a.x = address_as<float>(x);
@@ -87,19 +110,22 @@ void CudaDevice::matmul_batched(const backend::Tensor& w, const backend::Tensor&
   const bool bf16 = w.type == GgmlType::BF16;
   const bool quantized = !kernels::is_float_type(w.type);
   const int64_t tile_rows = quantized ? std::clamp<int64_t>(kTileElements / w.cols, 1, w.rows) : w.rows;
-  // Both scratch areas before anything is recorded: growing one runs what is already recorded.
+  // Both scratch areas before anything is recorded: growing one runs what is already recorded
+  // (and makes the converted activations stale).
   uint8_t* tile = quantized ? scratch(weight_scratch_, static_cast<size_t>(tile_rows * w.cols) * 2) : nullptr;
-  uint8_t* act = scratch(activation_scratch_, static_cast<size_t>(x.rows * x.cols) * 2);
-
-  kernels::ConvertArgs c{};
-  c.x = address_as<float>(x);
-  c.out = reinterpret_cast<uint16_t*>(act);
-  c.x_stride = x.row_stride / 4;
-  c.cols = x.cols;
-  c.rows = x.rows;
-  c.to_bf16 = bf16 ? 1 : 0;
-  stream_.record("convert_activations", c, kernels::convert_activations);
-  g.b = act;
+  const ActivationFormat format = bf16 ? ActivationFormat::BF16 : ActivationFormat::F16;
+  if (!converted(format, x)) {
+    kernels::ConvertArgs c{};
+    c.out = reinterpret_cast<uint16_t*>(scratch(activation_scratch_, static_cast<size_t>(x.rows * x.cols) * 2));
+    c.x = address_as<float>(x);
+    c.x_stride = x.row_stride / 4;
+    c.cols = x.cols;
+    c.rows = x.rows;
+    c.to_bf16 = bf16 ? 1 : 0;
+    stream_.record("convert_activations", c, kernels::convert_activations);
+    remember_converted(format, x);
+  }
+  g.b = activation_scratch_.get();
   g.ldb = x.cols;
   g.a_type = g.b_type = bf16 ? CUDA_R_16BF : CUDA_R_16F;
   if (!quantized) {
@@ -151,6 +177,7 @@ void CudaDevice::get_rows(const backend::Tensor& table, std::span<const int32_t>
   a.n_ids = static_cast<int32_t>(ids.size());
   a.type = static_cast<uint32_t>(table.type);
   a.ids = static_cast<const int32_t*>(stream_.upload(ids.data(), ids.size_bytes()));
+  forget_converted();  // it may write the rows a matmul converted
   stream_.record("get_rows", a, kernels::get_rows);
 }
 

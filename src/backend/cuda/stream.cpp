@@ -44,7 +44,7 @@ Stream::Stream(int device) : device_(device), mode_(graph_mode_from_env()) {
 }
 
 Stream::~Stream() {
-  activate();
+  cudaSetDevice(device_);  // unchecked: a destructor has nobody to report to
   cudaStreamSynchronize(stream_);
   cublasDestroy(blas_);
   cudaStreamDestroy(stream_);
@@ -154,6 +154,7 @@ void Stream::flush() {
 }
 
 void Stream::reset() {
+  ++epoch_;
   ops_.clear();
   signature_.clear();
   uploads_.clear();

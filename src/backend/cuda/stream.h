@@ -68,6 +68,9 @@ class Stream {
   void flush();
 
   const StreamStats& stats() const { return stats_; }
+  // Counts flushes: device data derived from buffers before a flush (which also precedes every
+  // host write) may be stale after it.
+  uint64_t epoch() const { return epoch_; }
 
  private:
   void append_signature(const char* kernel, const void* args, size_t bytes);
@@ -90,6 +93,7 @@ class Stream {
   std::vector<std::function<void(cudaStream_t)>> ops_;
   std::string signature_;
   bool uses_blas_ = false;
+  uint64_t epoch_ = 0;
   GraphMode mode_;
   GraphCache graphs_;
   StreamStats stats_;
