@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the CUDA op tests: the cuda device, created once per graph mode through the
-// registry and skipped with a visible "skipped: no CUDA device (<reason>)" where there is none
+// registry (or, in the emulation test binary, the emulated backend directly) and skipped with a visible "skipped: no CUDA device (<reason>)" where there is none
 // (no GPU, no driver, or a build without the CUDA backend); plus helpers that move host data
 // into device tensors and back.
 #include <gtest/gtest.h>
@@ -14,6 +14,9 @@
 
 #include "backend/registry.h"
 #include "util/error.h"
+#ifdef ANYCHIP_CUDA_EMULATION
+#include "backend/cuda/cuda_backend.h"
+#endif
 
 namespace anychip::testing::cudatest {
 
@@ -31,7 +34,11 @@ inline DeviceOrReason& cuda_device(const std::string& graphs = "") {
     const std::string saved = old ? old : "";
     if (graphs.empty()) unsetenv("ANYCHIP_CUDA_GRAPHS"); else setenv("ANYCHIP_CUDA_GRAPHS", graphs.c_str(), 1);
     try {
+#ifdef ANYCHIP_CUDA_EMULATION
+      it->second.device = cuda::create_device(0);  // the emulated backend (tests/cuda_emulator)
+#else
       it->second.device = backend::create_device("cuda");
+#endif
     } catch (const Error& e) {
       it->second.reason = e.what();
     }

@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "backend/cuda/kernels/launch.h"
-#include "backend/cuda/kernels/warp.cuh"
+#include "backend/cuda/kernels/kernel_common.cuh"
 
 namespace anychip::cuda::kernels {
 namespace {
@@ -34,9 +34,8 @@ __device__ __forceinline__ void cache_values8(const uint8_t* row, int d0, float*
     const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&words[i]));
-      out[2 * i] = f.x;
-      out[2 * i + 1] = f.y;
+      out[2 * i] = __half2float(__ushort_as_half(static_cast<unsigned short>(words[i] & 0xffffu)));
+      out[2 * i + 1] = __half2float(__ushort_as_half(static_cast<unsigned short>(words[i] >> 16)));
     }
   } else {
     const float4 a = *reinterpret_cast<const float4*>(row + 4 * d0);
@@ -52,7 +51,7 @@ size_t shared_bytes(int rows, int head_dim) {
 
 template <int R, int DPL, bool kHalf>
 __global__ void __launch_bounds__(kWarps* kWarp) attention_kernel(AttentionArgs a) {
-  extern __shared__ float smem[];
+  ANYCHIP_DYNAMIC_SHARED(float, smem);
   const int D = a.head_dim;
   float* qs = smem;                // R x D queries
   float* merge = smem + R * D;     // per warp and row: max, sum, D accumulators
@@ -198,9 +197,9 @@ void launch_with(const AttentionArgs& a, cudaStream_t s) {
   const dim3 grid(static_cast<unsigned>(a.n_tiles), static_cast<unsigned>(a.n_head));
   const size_t smem = shared_bytes(R, a.head_dim);
   if (a.f16_cache) {
-    attention_kernel<R, DPL, true><<<grid, kWarps * kWarp, smem, s>>>(a);
+    launch(attention_kernel<R, DPL, true>, grid, kWarps * kWarp, smem, s, a);
   } else {
-    attention_kernel<R, DPL, false><<<grid, kWarps * kWarp, smem, s>>>(a);
+    launch(attention_kernel<R, DPL, false>, grid, kWarps * kWarp, smem, s, a);
   }
 }
 

@@ -5,7 +5,7 @@
 #include "backend/cuda/kernels/block_math.h"
 #include "backend/cuda/kernels/dispatch.h"
 #include "backend/cuda/kernels/launch.h"
-#include "backend/cuda/kernels/warp.cuh"
+#include "backend/cuda/kernels/kernel_common.cuh"
 
 namespace anychip::cuda::kernels {
 namespace {
@@ -72,7 +72,7 @@ void for_row_slices(Args a, int64_t rows, int64_t cols, void (*kernel)(Args), Sh
     const int64_t n = rows - first < kMaxY ? rows - first : kMaxY;
     Args slice = a;
     shift(slice, first);
-    kernel<<<dim3(grid_for(cols, kThreads), static_cast<unsigned>(n)), kThreads, 0, s>>>(slice);
+    launch(kernel, dim3(grid_for(cols, kThreads), static_cast<unsigned>(n)), kThreads, 0, s, slice);
   }
 }
 
@@ -81,13 +81,13 @@ void for_row_slices(Args a, int64_t rows, int64_t cols, void (*kernel)(Args), Sh
 void get_rows(const GetRowsArgs& a, cudaStream_t s) {
   if (a.n_ids == 0) return;
   dispatch_weight_type(static_cast<GgmlType>(a.type), [&](auto tag) {
-    get_rows_kernel<decltype(tag)::value><<<a.n_ids, kThreads, 0, s>>>(a);
+    launch(get_rows_kernel<decltype(tag)::value>, a.n_ids, kThreads, 0, s, a);
   });
 }
 
 void store_rows(const StoreRowsArgs& a, cudaStream_t s) {
   if (a.rows == 0) return;
-  store_rows_kernel<<<static_cast<unsigned>(a.rows), kThreads, 0, s>>>(a);
+  launch(store_rows_kernel, static_cast<unsigned>(a.rows), kThreads, 0, s, a);
 }
 
 void swiglu(const SwigluArgs& a, cudaStream_t s) {

@@ -7,7 +7,7 @@
 #include "backend/cuda/kernels/block_math.h"
 #include "backend/cuda/kernels/dispatch.h"
 #include "backend/cuda/kernels/launch.h"
-#include "backend/cuda/kernels/warp.cuh"
+#include "backend/cuda/kernels/kernel_common.cuh"
 
 namespace anychip::cuda::kernels {
 namespace {
@@ -125,9 +125,9 @@ void launch_matvec(const MatvecArgs& a, cudaStream_t s) {
   const dim3 block(kWarp, kRowsPerBlock);
   const unsigned grid = grid_for(a.rows, kRowsPerBlock);
   if constexpr (kQuantized) {
-    matvec_quant_kernel<T, NT><<<grid, block, 0, s>>>(a);
+    launch(matvec_quant_kernel<T, NT>, grid, block, 0, s, a);
   } else {
-    matvec_float_kernel<T, NT><<<grid, block, 0, s>>>(a);
+    launch(matvec_float_kernel<T, NT>, grid, block, 0, s, a);
   }
 }
 
@@ -151,7 +151,7 @@ void quantize_activations(const QuantizeArgs& a, cudaStream_t s) {
   const int64_t chunks = a.rows * (a.cols / 32);
   if (chunks == 0) return;
   constexpr int kChunksPerBlock = 8;
-  quantize_kernel<<<grid_for(chunks, kChunksPerBlock), kChunksPerBlock * kWarp, 0, s>>>(a);
+  launch(quantize_kernel, grid_for(chunks, kChunksPerBlock), kChunksPerBlock * kWarp, 0, s, a);
 }
 
 void matvec(const MatvecArgs& a, cudaStream_t s) {
@@ -169,7 +169,7 @@ void dequantize_f16(const DequantizeArgs& a, cudaStream_t s) {
   if (chunks == 0) return;
   constexpr int kThreads = 128;
   dispatch_quantized_type(static_cast<GgmlType>(a.type), [&](auto tag) {
-    dequantize_f16_kernel<decltype(tag)::value><<<grid_for(chunks, kThreads), kThreads, 0, s>>>(a);
+    launch(dequantize_f16_kernel<decltype(tag)::value>, grid_for(chunks, kThreads), kThreads, 0, s, a);
   });
 }
 

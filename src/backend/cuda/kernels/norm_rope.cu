@@ -2,7 +2,7 @@
 #include "backend/cuda/kernels/block_math.h"
 #include "backend/cuda/kernels/dispatch.h"
 #include "backend/cuda/kernels/launch.h"
-#include "backend/cuda/kernels/warp.cuh"
+#include "backend/cuda/kernels/kernel_common.cuh"
 
 namespace anychip::cuda::kernels {
 namespace {
@@ -54,14 +54,14 @@ void rms_norm(const RmsNormArgs& a, cudaStream_t s) {
   const int64_t blocks = a.rows * a.groups;
   if (blocks == 0) return;
   dispatch_float_type(static_cast<GgmlType>(a.weight_type), [&](auto tag) {
-    rms_norm_kernel<decltype(tag)::value><<<static_cast<unsigned>(blocks), threads_for(a.n, 256), 0, s>>>(a);
+    launch(rms_norm_kernel<decltype(tag)::value>, static_cast<unsigned>(blocks), threads_for(a.n, 256), 0, s, a);
   });
 }
 
 void rope(const RopeArgs& a, cudaStream_t s) {
   if (a.rows == 0 || a.heads == 0) return;
-  rope_kernel<<<dim3(static_cast<unsigned>(a.rows), static_cast<unsigned>(a.heads)), threads_for(a.head_dim / 2, 128), 0,
-                s>>>(a);
+  launch(rope_kernel, dim3(static_cast<unsigned>(a.rows), static_cast<unsigned>(a.heads)), threads_for(a.head_dim / 2, 128), 0,
+                s, a);
 }
 
 }  // namespace anychip::cuda::kernels

@@ -1,6 +1,6 @@
 // Small kernels for the device itself: a launch check and the memory read-bandwidth probe.
 #include "backend/cuda/kernels/launch.h"
-#include "backend/cuda/kernels/warp.cuh"
+#include "backend/cuda/kernels/kernel_common.cuh"
 
 namespace anychip::cuda::kernels {
 namespace {
@@ -21,14 +21,14 @@ __global__ void read_probe_kernel(const uint4* data, uint64_t n, uint32_t* sink)
 
 }  // namespace
 
-void noop(cudaStream_t s) { noop_kernel<<<1, 1, 0, s>>>(); }
+void noop(cudaStream_t s) { launch(noop_kernel, 1, 1, 0, s); }
 
 void read_probe(const void* data, uint64_t bytes, uint32_t* sink, cudaStream_t s) {
   int device = 0, sms = 0;
   cudaGetDevice(&device);
   cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
   constexpr int kThreads = 512;
-  read_probe_kernel<<<sms * 4, kThreads, 0, s>>>(static_cast<const uint4*>(data), bytes / 16, sink);
+  launch(read_probe_kernel, sms * 4, kThreads, 0, s, static_cast<const uint4*>(data), bytes / 16, sink);
 }
 
 }  // namespace anychip::cuda::kernels
