@@ -25,6 +25,8 @@ struct GemmOperands {
   int32_t b_type;
 };
 
+static_assert(sizeof(GemmOperands) == 3 * 8 + 6 * 8 + 2 * 4, "no padding: the bytes are the launch's identity");
+
 void record_gemm(Stream& stream, const GemmOperands& g);
 
 }  // namespace anychip::cuda

@@ -186,6 +186,20 @@ struct AddBiasArgs {
 };
 void add_bias(const AddBiasArgs& a, cudaStream_t s);
 
+// No padding (each size is the sum of its members'), so equal launches have equal bytes.
+static_assert(sizeof(GetRowsArgs) == 3 * 8 + 3 * 8 + 2 * 4);
+static_assert(sizeof(QuantizeArgs) == 3 * 8 + 3 * 8);
+static_assert(sizeof(MatvecArgs) == 5 * 8 + 5 * 8 + 2 * 4);
+static_assert(sizeof(DequantizeArgs) == 2 * 8 + 3 * 8 + 2 * 4);
+static_assert(sizeof(ConvertArgs) == 2 * 8 + 3 * 8 + 2 * 4);
+static_assert(sizeof(RmsNormArgs) == 3 * 8 + 3 * 8 + 4 * 4);
+static_assert(sizeof(RopeArgs) == 3 * 8 + 2 * 8 + 6 * 4);
+static_assert(sizeof(AttentionArgs) == 8 * 8 + 3 * 8 + 8 * 4);
+static_assert(sizeof(StoreRowsArgs) == 3 * 8 + 4 * 8 + 2 * 4);
+static_assert(sizeof(SwigluArgs) == 3 * 8 + 5 * 8);
+static_assert(sizeof(AddArgs) == 2 * 8 + 4 * 8);
+static_assert(sizeof(AddBiasArgs) == 2 * 8 + 3 * 8 + 2 * 4);
+
 // Reads `bytes` (a multiple of 16) so the read cannot be optimized away; for the bandwidth probe.
 void read_probe(const void* data, uint64_t bytes, uint32_t* sink, cudaStream_t s);
 // A trivial kernel: fails to launch when the binary has no code for the current GPU.
