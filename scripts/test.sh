@@ -11,8 +11,8 @@ SHARED="$(cd .. && pwd)/shared"
 [ -d "$SHARED" ] || { echo "error: $SHARED not found (the shared test data must sit beside the checkout)"; exit 1; }
 
 echo "== build (Release)"
-# Without a GPU the CUDA kernels are only compiled (their host-side block arithmetic is tested on
-# the CPU; the GPU tests skip): one architecture keeps that quick.
+# Without a GPU the CUDA kernels are only compiled for the GPU (the GPU tests skip; the same
+# kernels run in the CUDA emulator's tests, Emulated/*): one architecture keeps that quick.
 if ! nvidia-smi -L >/dev/null 2>&1; then export ANYCHIP_CUDA_ARCHITECTURES="${ANYCHIP_CUDA_ARCHITECTURES:-90-real}"; fi
 bash scripts/build.sh
 
