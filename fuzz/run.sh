@@ -13,7 +13,7 @@ shared=$root/../shared
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DANYCHIP_FUZZ=ON -DANYCHIP_TESTS=OFF >/dev/null
+  -DANYCHIP_FUZZ=ON -DANYCHIP_TESTS=OFF -DANYCHIP_CUDA=OFF >/dev/null
 cmake --build "$build" --target gguf_fuzz make_seed_corpus
 
 # Synthesized seeds, plus shrunken copies (metadata + small tensors) of a couple of real files:

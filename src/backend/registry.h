@@ -15,5 +15,7 @@ struct DeviceOptions {
 std::unique_ptr<Device> create_device(const std::string& spec, const DeviceOptions& options = {});
 // Every device every compiled-in backend can see.
 std::vector<DeviceInfo> list_devices();
+// One line per backend that has no device to offer, with the reason ("cuda: none found (...)").
+std::vector<std::string> device_notes();
 
 }  // namespace anychip::backend

@@ -104,7 +104,7 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_option("-p,--prompt-tokens", o->bench.prompt_tokens, "Prompt length")->check(CLI::Range(1, 1 << 20));
   cmd->add_option("-n,--gen-tokens", o->bench.gen_tokens, "Tokens to generate")->check(CLI::Range(1, 1 << 20));
   cmd->add_option("-r,--repeats", o->bench.repeats, "Measured runs after one warm-up")->check(CLI::Range(1, 1000));
-  cmd->add_option("--device", o->device, "Device: cpu (default), vulkan or vulkan:N (see info --devices)");
+  cmd->add_option("--device", o->device, "Device: cpu (default), cuda[:N] or vulkan[:N] (see info --devices)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->add_option("--batch", o->batches,
                   "Serving throughput instead: prefill and decode tokens/s with this many sequences at once "

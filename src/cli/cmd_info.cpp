@@ -36,6 +36,7 @@ int print_devices() {
     std::cout << d.backend << ":" << d.index << "  " << d.name << "  vendor " << d.vendor << "  memory "
               << human_bytes(static_cast<double>(d.memory_bytes)) << "\n";
   }
+  for (const std::string& note : backend::device_notes()) std::cout << note << "\n";
   return 0;
 }
 

@@ -124,7 +124,7 @@ Action add_run_command(CLI::App& app) {
   cmd->add_option("-s,--seed", o->sampling.seed, "Random seed");
   cmd->add_option("-t,--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(1, 1024));
   cmd->add_option("-c,--ctx-size", o->ctx_size, "Context size in tokens (default: prompt + n, up to the model's)")->check(CLI::Range(1, 1 << 24));
-  cmd->add_option("--device", o->device, "Device: cpu (default), vulkan or vulkan:N (see info --devices)");
+  cmd->add_option("--device", o->device, "Device: cpu (default), cuda[:N] or vulkan[:N] (see info --devices)");
   CLI::Option* json = cmd->add_flag("--json", o->json, "Print one JSON object {prompt_ids, ids, text} instead of streaming");
   cmd->add_flag("--logits", o->logits, "With --json: include the logits after the prompt and after each token")->needs(json);
   cmd->add_flag("--stop-at-eos", o->stop_at_eos, "With --json: stop at end-of-sequence")->needs(json);

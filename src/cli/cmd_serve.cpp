@@ -186,7 +186,7 @@ Action add_serve_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--http-threads", o->http_threads, "Connections served at once (default: max-seqs + max-queue + 8, at least 64)")
       ->check(CLI::Range(1, 4096));
-  cmd->add_option("--device", o->device, "Device: cpu");
+  cmd->add_option("--device", o->device, "Device: cpu (default), cuda[:N] or vulkan[:N] (see info --devices)");
   cmd->add_option("--join", o->join, "Register with an `anychip route` at this URL and send heartbeats");
   cmd->add_option("--advertise-url", o->advertise_url, "With --join: the URL the router calls (default: http://HOST:PORT)");
   cmd->add_option("--price-per-hour", o->price_per_hour, "With --join: this worker's cost, for the cost-slo policy")

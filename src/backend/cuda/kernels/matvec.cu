@@ -1,0 +1,176 @@
+// Decode-time matrix-vector products (up to kMatvecMaxTokens token rows per weight read) and the
+// 8-bit activation rounding they use for quantized weights. One warp per weight row; each lane
+// takes whole 32-weight chunks, so a block's header is read by the lanes of its chunks only.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "backend/cuda/kernels/block_math.h"
+#include "backend/cuda/kernels/dispatch.h"
+#include "backend/cuda/kernels/launch.h"
+#include "backend/cuda/kernels/kernel_common.cuh"
+
+namespace anychip::cuda::kernels {
+namespace {
+
+constexpr int kRowsPerBlock = 4;  // warps per block
+
+// One warp per chunk of 32 activations: the warp-parallel form of blocks::quantize_chunk.
+__global__ void quantize_kernel(QuantizeArgs a) {
+  const int64_t chunks_per_row = a.cols / 32;
+  const int64_t chunk = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarp) + threadIdx.x / kWarp;
+  if (chunk >= a.rows * chunks_per_row) return;
+  const int lane = threadIdx.x % kWarp;
+  const int64_t row = chunk / chunks_per_row, c = chunk % chunks_per_row;
+  const float v = a.x[row * a.x_stride + c * 32 + lane];
+  const float amax = warp_max(fabsf(v));
+  const blocks::Q8Params p = blocks::q8_params(amax);
+  const int q = blocks::q8_quant(v, p);
+  a.xq[row * a.cols + c * 32 + lane] = static_cast<int8_t>(q);
+  int half_sum = q;  // summed within each half-warp: lanes 0-15 and 16-31
+#pragma unroll
+  for (int o = 8; o > 0; o /= 2) half_sum += __shfl_xor_sync(0xffffffffu, half_sum, o);
+  const int high_sum = __shfl_sync(0xffffffffu, half_sum, 16);
+  if (lane == 0) {
+    a.meta[chunk] = blocks::XChunk{p.d, {static_cast<float>(half_sum), static_cast<float>(high_sum)}, 0.0f};
+  }
+}
+
+template <GgmlType T, int NT>
+__global__ void __launch_bounds__(kWarp* kRowsPerBlock) matvec_quant_kernel(MatvecArgs a) {
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.y;
+  if (row >= a.rows) return;
+  const uint8_t* w = a.w + row * a.w_stride;
+  const int64_t chunks = a.cols / 32;
+  float acc[NT];
+#pragma unroll
+  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
+  for (int64_t c = threadIdx.x; c < chunks; c += kWarp) {
+    blocks::Chunk ch;
+    blocks::unpack_chunk<T>(w, c, ch);
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+      if (t < a.tokens) {
+        const int4* xq = reinterpret_cast<const int4*>(a.xq + t * a.cols + c * 32);
+        const int4 lo = xq[0], hi = xq[1];
+        const int32_t q[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+        acc[t] += blocks::dot_chunk<blocks::Format<T>::kOffset>(ch, q, a.meta[t * chunks + c]);
+      }
+    }
+  }
+#pragma unroll
+  for (int t = 0; t < NT; ++t) {
+    const float v = warp_sum(acc[t]);
+    if (threadIdx.x == 0 && t < a.tokens) a.y[t * a.y_stride + row] = v;
+  }
+}
+
+// The CPU backend (like llama.cpp) rounds activations to the weight's half type first.
+template <GgmlType T>
+__device__ __forceinline__ float activation(float x) {
+  if constexpr (T == GgmlType::F16) return __half2float(__float2half_rn(x));
+  if constexpr (T == GgmlType::BF16) return __bfloat162float(__float2bfloat16_rn(x));
+  return x;
+}
+
+template <GgmlType T, int NT>
+__global__ void __launch_bounds__(kWarp* kRowsPerBlock) matvec_float_kernel(MatvecArgs a) {
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.y;
+  if (row >= a.rows) return;
+  using F = blocks::Format<T>;
+  const uint8_t* w = a.w + row * a.w_stride;
+  float acc[NT];
+#pragma unroll
+  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
+  for (int64_t e = threadIdx.x; e < a.cols; e += kWarp) {
+    const float wv = F::element(w + e * F::kBytes, 0);
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+      if (t < a.tokens) acc[t] = fmaf(wv, activation<T>(a.x[t * a.x_stride + e]), acc[t]);
+    }
+  }
+#pragma unroll
+  for (int t = 0; t < NT; ++t) {
+    const float v = warp_sum(acc[t]);
+    if (threadIdx.x == 0 && t < a.tokens) a.y[t * a.y_stride + row] = v;
+  }
+}
+
+// One thread per 32-weight chunk, written as four 16-byte stores.
+template <GgmlType T>
+__global__ void dequantize_f16_kernel(DequantizeArgs a) {
+  const int64_t chunks = a.cols / 32;
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= a.rows * chunks) return;
+  const int64_t row = i / chunks, c = i % chunks;
+  blocks::Chunk ch;
+  blocks::unpack_chunk<T>(a.w + row * a.w_stride, c, ch);
+  uint4* out = reinterpret_cast<uint4*>(a.out + row * a.cols + c * 32);
+#pragma unroll
+  for (int part = 0; part < 4; ++part) {
+    uint32_t packed[4];
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      const int e = part * 8 + k * 2;
+      const uint32_t lo = __half_as_ushort(__float2half_rn(blocks::chunk_value(ch, e)));
+      const uint32_t hi = __half_as_ushort(__float2half_rn(blocks::chunk_value(ch, e + 1)));
+      packed[k] = lo | (hi << 16);
+    }
+    out[part] = make_uint4(packed[0], packed[1], packed[2], packed[3]);
+  }
+}
+
+
+template <GgmlType T, int NT, bool kQuantized>
+void launch_matvec(const MatvecArgs& a, cudaStream_t s) {
+  const dim3 block(kWarp, kRowsPerBlock);
+  const unsigned grid = grid_for(a.rows, kRowsPerBlock);
+  if constexpr (kQuantized) {
+    launch(matvec_quant_kernel<T, NT>, grid, block, 0, s, a);
+  } else {
+    launch(matvec_float_kernel<T, NT>, grid, block, 0, s, a);
+  }
+}
+
+// Kernels exist for 1, 2, 4 and 8 tokens; a batch in between runs the next larger one.
+template <GgmlType T, bool kQuantized>
+void launch_matvec_for_tokens(const MatvecArgs& a, cudaStream_t s) {
+  if (a.tokens <= 1) {
+    launch_matvec<T, 1, kQuantized>(a, s);
+  } else if (a.tokens <= 2) {
+    launch_matvec<T, 2, kQuantized>(a, s);
+  } else if (a.tokens <= 4) {
+    launch_matvec<T, 4, kQuantized>(a, s);
+  } else {
+    launch_matvec<T, kMatvecMaxTokens, kQuantized>(a, s);
+  }
+}
+
+}  // namespace
+
+void quantize_activations(const QuantizeArgs& a, cudaStream_t s) {
+  const int64_t chunks = a.rows * (a.cols / 32);
+  if (chunks == 0) return;
+  constexpr int kChunksPerBlock = 8;
+  launch(quantize_kernel, grid_for(chunks, kChunksPerBlock), kChunksPerBlock * kWarp, 0, s, a);
+}
+
+void matvec(const MatvecArgs& a, cudaStream_t s) {
+  if (a.rows == 0 || a.tokens == 0) return;
+  const auto type = static_cast<GgmlType>(a.type);
+  if (is_float_type(type)) {
+    dispatch_float_type(type, [&](auto tag) { launch_matvec_for_tokens<decltype(tag)::value, false>(a, s); });
+  } else {
+    dispatch_quantized_type(type, [&](auto tag) { launch_matvec_for_tokens<decltype(tag)::value, true>(a, s); });
+  }
+}
+
+void dequantize_f16(const DequantizeArgs& a, cudaStream_t s) {
+  const int64_t chunks = a.rows * (a.cols / 32);
+  if (chunks == 0) return;
+  constexpr int kThreads = 128;
+  dispatch_quantized_type(static_cast<GgmlType>(a.type), [&](auto tag) {
+    launch(dequantize_f16_kernel<decltype(tag)::value>, grid_for(chunks, kThreads), kThreads, 0, s, a);
+  });
+}
+
+}  // namespace anychip::cuda::kernels

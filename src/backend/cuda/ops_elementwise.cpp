@@ -1,0 +1,132 @@
+// Row-wise and element-wise ops on f32 activations: rms_norm, rope, swiglu, add, add_bias.
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backend/cuda/cuda_device.h"
+#include "backend/cuda/kernels/launch.h"
+#include "util/error.h"
+
+namespace anychip::cuda {
+namespace {
+
+void require_f32(const backend::Tensor& t, const char* op) {
+  if (t.type != GgmlType::F32 || t.row_stride % 4 != 0 || t.offset % 4 != 0) {
+    throw Error(std::string("cuda: ") + op + ": expects f32 rows");
+  }
+}
+
+void require_half_or_f32_row(const backend::Tensor& t, const char* op) {
+  const bool ok = (t.type == GgmlType::F32 && t.offset % 4 == 0) ||
+                  ((t.type == GgmlType::F16 || t.type == GgmlType::BF16) && t.offset % 2 == 0);
+  if (!ok) throw Error(std::string("cuda: ") + op + ": unsupported weight type " + std::string(type_name(t.type)));
+}
+
+}  // namespace
+
+void CudaDevice::rms_norm(const backend::Tensor& x, const backend::Tensor& weight, float eps, const backend::Tensor& y) {
+  require_f32(x, "rms_norm");
+  require_f32(y, "rms_norm");
+  require_half_or_f32_row(weight, "rms_norm");
+  if (weight.cols <= 0 || x.cols % weight.cols != 0 || y.cols != x.cols || y.rows < x.rows) {
+    throw Error("cuda: rms_norm: mismatched shapes");
+  }
+  if (x.rows == 0) return;
+  kernels::RmsNormArgs a{};
+  a.x = address_as<float>(x);
+  a.weight = address(weight.row_range(0, 1));
+  a.y = address_as<float>(y);
+  a.x_stride = x.row_stride / 4;
+  a.y_stride = y.row_stride / 4;
+  a.rows = x.rows;
+  a.n = static_cast<int32_t>(weight.cols);
+  a.groups = static_cast<int32_t>(x.cols / weight.cols);
+  a.weight_type = static_cast<uint32_t>(weight.type);
+  a.eps = eps;
+  forget_converted();  // it may write the rows a matmul converted
+  stream_.record("rms_norm", a, kernels::rms_norm);
+}
+
+void CudaDevice::rope(const backend::Tensor& x, std::span<const int32_t> positions, const backend::RopeParams& p) {
+  require_f32(x, "rope");
+  if (p.head_dim <= 0 || p.head_dim % 2 != 0 || x.cols % p.head_dim != 0 ||
+      static_cast<int64_t>(positions.size()) != x.rows) {
+    throw Error("cuda: rope: head_dim " + std::to_string(p.head_dim) + " does not fit rows of " + std::to_string(x.cols));
+  }
+  if (x.rows == 0) return;
+  const int half = p.head_dim / 2;
+  // Positions then the frequency factors, in one upload (q and k of every layer share it).
+  std::vector<int32_t> words(positions.begin(), positions.end());
+  if (p.freq_factors) {
+    words.resize(positions.size() + static_cast<size_t>(half));
+    std::memcpy(words.data() + positions.size(), p.freq_factors, static_cast<size_t>(half) * sizeof(float));
+  }
+  kernels::RopeArgs a{};
+  a.x = address_as<float>(x);
+  a.x_stride = x.row_stride / 4;
+  a.rows = x.rows;
+  a.heads = static_cast<int32_t>(x.cols / p.head_dim);
+  a.head_dim = p.head_dim;
+  a.neox = p.style == backend::RopeStyle::Neox ? 1 : 0;
+  // Exactly the CPU reference's expression, so the angles round identically.
+  a.theta_scale = std::pow(p.theta, -2.0f / static_cast<float>(p.head_dim));
+  a.freq_scale = p.freq_scale;
+  const auto* base = static_cast<const int32_t*>(stream_.upload(words.data(), words.size() * sizeof(int32_t)));
+  a.positions = base;
+  a.freq_factors = p.freq_factors ? reinterpret_cast<const float*>(base + positions.size()) : nullptr;
+  forget_converted();  // it may write the rows a matmul converted
+  stream_.record("rope", a, kernels::rope);
+}
+
+void CudaDevice::swiglu(const backend::Tensor& gate, const backend::Tensor& up, const backend::Tensor& out) {
+  require_f32(gate, "swiglu");
+  require_f32(up, "swiglu");
+  require_f32(out, "swiglu");
+  if (up.cols != gate.cols || out.cols != gate.cols || up.rows < gate.rows || out.rows < gate.rows) {
+    throw Error("cuda: swiglu: mismatched shapes");
+  }
+  kernels::SwigluArgs a{};
+  a.gate = address_as<float>(gate);
+  a.up = address_as<float>(up);
+  a.out = address_as<float>(out);
+  a.gate_stride = gate.row_stride / 4;
+  a.up_stride = up.row_stride / 4;
+  a.out_stride = out.row_stride / 4;
+  a.cols = gate.cols;
+  a.rows = gate.rows;
+  forget_converted();  // it may write the rows a matmul converted
+  stream_.record("swiglu", a, kernels::swiglu);
+}
+
+void CudaDevice::add(const backend::Tensor& x, const backend::Tensor& y) {
+  require_f32(x, "add");
+  require_f32(y, "add");
+  if (y.cols != x.cols || y.rows < x.rows) throw Error("cuda: add: mismatched shapes");
+  kernels::AddArgs a{};
+  a.x = address_as<float>(x);
+  a.y = address_as<float>(y);
+  a.x_stride = x.row_stride / 4;
+  a.y_stride = y.row_stride / 4;
+  a.cols = x.cols;
+  a.rows = x.rows;
+  forget_converted();  // it may write the rows a matmul converted
+  stream_.record("add", a, kernels::add);
+}
+
+void CudaDevice::add_bias(const backend::Tensor& bias, const backend::Tensor& y) {
+  require_f32(y, "add_bias");
+  require_half_or_f32_row(bias, "add_bias");
+  if (bias.cols != y.cols) throw Error("cuda: add_bias: mismatched shapes");
+  kernels::AddBiasArgs a{};
+  a.bias = address(bias.row_range(0, 1));
+  a.y = address_as<float>(y);
+  a.y_stride = y.row_stride / 4;
+  a.cols = y.cols;
+  a.rows = y.rows;
+  a.bias_type = static_cast<uint32_t>(bias.type);
+  forget_converted();  // it may write the rows a matmul converted
+  stream_.record("add_bias", a, kernels::add_bias);
+}
+
+}  // namespace anychip::cuda

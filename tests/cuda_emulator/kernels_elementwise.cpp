@@ -1,0 +1,2 @@
+// The elementwise kernels compiled as C++ against the emulator (see include/cuda_runtime.h).
+#include "backend/cuda/kernels/elementwise.cu"

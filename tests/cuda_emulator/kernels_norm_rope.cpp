@@ -1,0 +1,2 @@
+// The norm_rope kernels compiled as C++ against the emulator (see include/cuda_runtime.h).
+#include "backend/cuda/kernels/norm_rope.cu"

@@ -1,0 +1,184 @@
+// The CUDA matmul and get_rows kernels for every weight type against the CPU reference
+// (ref::to_f32 dequantization, dot products in double): decode batches of 1..8 tokens (the
+// matrix-vector kernels, quantized weights against 8-bit activations as the reference rounds
+// them) and larger batches (cuBLAS: f32 SGEMM, f16/bf16 operands, quantized weights expanded to
+// f16), with tensors starting at unaligned byte offsets. get_rows must match bit for bit.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backend/cpu/reference_ops.h"
+#include "quant/quant.h"
+#include "support/cuda_fixture.h"
+
+namespace anychip::testing::cudatest {
+namespace {
+
+const GgmlType kWeightTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1,
+                                 GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K,
+                                 GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+constexpr int64_t kMatvecMaxTokens = 8;  // kernels::kMatvecMaxTokens: the batch the kernels switch at
+
+bool quantized(GgmlType t) { return type_traits(t).block_size > 1; }
+
+// Rows of very different scales, one all-zero row, asymmetric rows for the types with a min.
+std::vector<uint8_t> random_weights(GgmlType type, int64_t rows, int64_t cols, uint32_t seed) {
+  const size_t rb = row_bytes(type, cols);
+  std::vector<uint8_t> w(rb * static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    std::vector<float> row = random_floats(static_cast<size_t>(cols), seed + static_cast<uint32_t>(r));
+    const float scale = r == 2 ? 0.0f : std::ldexp(1.0f, static_cast<int>(r % 5) - 2);
+    for (auto& v : row) v = v * scale + (r % 3 == 1 ? 0.4f * scale : 0.0f);
+    quant::quantize_row(type, row.data(), w.data() + rb * static_cast<size_t>(r), cols);
+  }
+  return w;
+}
+
+float round_f16(float v) { return quant::fp16_to_fp32(quant::fp32_to_fp16(v)); }
+float round_bf16(float v) { return quant::bf16_to_fp32(quant::fp32_to_bf16(v)); }
+
+// The activations as the kernels are specified to see them: 8-bit blocks of 32 for quantized
+// weights in decode batches (as ref::round_activations rounds to Q8_0), the weight's half type
+// for f16/bf16 weights, f16 for quantized weights in cuBLAS batches.
+std::vector<float> rounded_activations(GgmlType w, int64_t tokens, const std::vector<float>& x, int64_t cols) {
+  std::vector<float> out(x.size());
+  const bool batched = tokens > kMatvecMaxTokens;
+  for (size_t i = 0; i < x.size(); ++i) {
+    out[i] = w == GgmlType::F16 || (batched && quantized(w)) ? round_f16(x[i]) : w == GgmlType::BF16 ? round_bf16(x[i]) : x[i];
+  }
+  if (quantized(w) && !batched) {
+    for (int64_t t = 0; t < tokens; ++t) {
+      ref::round_activations(GgmlType::Q8_0, &x[t * cols], &out[t * cols], cols, nullptr);
+    }
+  }
+  return out;
+}
+
+// Shapes per type: columns a multiple of the block size, plus a ragged float case.
+std::vector<int64_t> cols_for(GgmlType type) {
+  const int64_t block = type_traits(type).block_size;
+  if (block == 1) return {50, 256};
+  if (block == 32) return {96, 512};
+  return {256, 768};
+}
+
+// Tensor data starts at an even but not 4-aligned byte offset (float32 tables: 4-aligned).
+size_t odd_offset(GgmlType type) { return type == GgmlType::F32 ? 8 : 6; }
+
+class CudaMatmul : public CudaTest {};
+
+TEST_F(CudaMatmul, EveryWeightTypeMatchesReference) {
+  for (GgmlType type : kWeightTypes) {
+    ASSERT_TRUE(dev->supports(backend::Op::MatMul, type)) << type_name(type);
+    for (int64_t cols : cols_for(type)) {
+      const int64_t rows = 37;
+      const auto w = random_weights(type, rows, cols, 7 + static_cast<uint32_t>(cols));
+      const size_t rb = row_bytes(type, cols);
+      const backend::Tensor tw = upload(w.data(), w.size(), type, cols, rows, rb, odd_offset(type));
+      std::vector<float> wf(static_cast<size_t>(rows * cols));
+      for (int64_t r = 0; r < rows; ++r) ref::to_f32(type, w.data() + rb * r, wf.data() + r * cols, cols);
+
+      for (int64_t tokens : {1, 2, 3, 5, 8, 9, 33}) {
+        const bool batched = tokens > kMatvecMaxTokens;
+        const auto x = random_floats(static_cast<size_t>(tokens * cols), 99 + static_cast<uint32_t>(tokens));
+        const auto xr = rounded_activations(type, tokens, x, cols);
+        const backend::Tensor tx = upload_f32(x, cols, 4);
+        const backend::Tensor ty = upload_f32(std::vector<float>(static_cast<size_t>(tokens * rows), -1.0f), rows);
+        dev->matmul(tw, tx, ty);
+        const auto y = download_f32(ty);
+        for (int64_t t = 0; t < tokens; ++t) {
+          for (int64_t r = 0; r < rows; ++r) {
+            double want = 0, magnitude = 0;
+            for (int64_t c = 0; c < cols; ++c) {
+              float wv = wf[r * cols + c];
+              if (batched && quantized(type)) wv = round_f16(wv);  // the f16 tile cuBLAS multiplies
+              // Bound on the terms the kernels add: a quantized weight is scale * q - offset,
+              // each at most twice the largest weight of its 32.
+              double chunk_max = 0;
+              for (int64_t i = c / 32 * 32; i < std::min(cols, c / 32 * 32 + 32); ++i) {
+                chunk_max = std::max(chunk_max, static_cast<double>(std::fabs(wf[r * cols + i])));
+              }
+              want += static_cast<double>(wv) * xr[t * cols + c];
+              magnitude += (std::fabs(wv) + 2 * chunk_max) * std::fabs(xr[t * cols + c]);
+            }
+            const double tol = (batched ? 2e-5 : 2e-6) * magnitude + 1e-6;
+            ASSERT_NEAR(y[t * rows + r], want, tol)
+                << type_name(type) << " cols " << cols << " tokens " << tokens << " token " << t << " row " << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_F(CudaMatmul, TallMatrixSplitsIntoTilesAndPartialWarps) {
+  // More rows than one block of warps covers, and a row count that is not a multiple of it.
+  const GgmlType type = GgmlType::Q4_K;
+  const int64_t rows = 1001, cols = 512;
+  const auto w = random_weights(type, rows, cols, 5);
+  const size_t rb = row_bytes(type, cols);
+  const backend::Tensor tw = upload(w.data(), w.size(), type, cols, rows, rb);
+  std::vector<float> wf(static_cast<size_t>(rows * cols));
+  for (int64_t r = 0; r < rows; ++r) ref::to_f32(type, w.data() + rb * r, wf.data() + r * cols, cols);
+  for (int64_t tokens : {1, 16}) {
+    const auto x = random_floats(static_cast<size_t>(tokens * cols), 3);
+    const auto xr = rounded_activations(type, tokens, x, cols);
+    const backend::Tensor tx = upload_f32(x, cols);
+    const backend::Tensor ty = upload_f32(std::vector<float>(static_cast<size_t>(tokens * rows), -1.0f), rows);
+    dev->matmul(tw, tx, ty);
+    const auto y = download_f32(ty);
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        double want = 0, magnitude = 0;
+        for (int64_t c = 0; c < cols; ++c) {
+          const double wv = tokens > kMatvecMaxTokens ? round_f16(wf[r * cols + c]) : wf[r * cols + c];
+          want += wv * xr[t * cols + c];
+          magnitude += std::fabs(wv * xr[t * cols + c]);
+        }
+        ASSERT_NEAR(y[t * rows + r], want, 1e-4 * magnitude + 1e-6) << "tokens " << tokens << " row " << r;
+      }
+    }
+  }
+}
+
+TEST_F(CudaMatmul, GetRowsDequantizesEveryTypeBitForBit) {
+  for (GgmlType type : kWeightTypes) {
+    ASSERT_TRUE(dev->supports(backend::Op::GetRows, type)) << type_name(type);
+    for (int64_t cols : cols_for(type)) {
+      const int64_t rows = 9;
+      const auto w = random_weights(type, rows, cols, 3);
+      const size_t rb = row_bytes(type, cols);
+      const backend::Tensor table = upload(w.data(), w.size(), type, cols, rows, rb, odd_offset(type));
+      const std::vector<int32_t> ids = {4, 0, 8, 4, 2};
+      const backend::Tensor out = upload_f32(std::vector<float>(ids.size() * static_cast<size_t>(cols), -1.0f), cols);
+      dev->get_rows(table, ids, out);
+      const auto got = download_f32(out);
+      std::vector<float> want(static_cast<size_t>(cols));
+      for (size_t i = 0; i < ids.size(); ++i) {
+        ref::to_f32(type, w.data() + rb * ids[i], want.data(), cols);
+        ASSERT_EQ(std::memcmp(&got[i * cols], want.data(), static_cast<size_t>(cols) * sizeof(float)), 0)
+            << type_name(type) << " id " << ids[i];
+      }
+    }
+  }
+}
+
+TEST_F(CudaMatmul, RejectsOutOfRangeIdsAndForeignBuffersWithAnError) {
+  const std::vector<float> table(4 * 8, 1.0f);
+  const backend::Tensor t = upload_f32(table, 8);
+  const backend::Tensor out = upload_f32(std::vector<float>(8), 8);
+  const std::vector<int32_t> ids = {4};
+  EXPECT_THROW(dev->get_rows(t, ids, out), Error);
+  auto cpu = backend::create_device("cpu", {1});
+  auto host_buffer = cpu->alloc(8 * sizeof(float));
+  backend::Tensor host = out;
+  host.buffer = host_buffer.get();
+  const std::vector<int32_t> ok = {1};
+  EXPECT_THROW(dev->get_rows(t, ok, host), Error);
+}
+
+}  // namespace
+}  // namespace anychip::testing::cudatest
