@@ -34,7 +34,7 @@ TEST(RouterFleet, BreakerOpensAfterFailedRequestsAndHalfOpensLater) {
   f.add_static("http://a:1");
   f.health_result("http://a:1", true, {});
   for (int i = 0; i < 2; ++i) {
-    f.begin_request("http://a:1");
+    f.begin_request("http://a:1", t0);
     f.end_request("http://a:1", false, t0);
   }
   EXPECT_FALSE(f.snapshot(t0)[0].available);
@@ -42,7 +42,7 @@ TEST(RouterFleet, BreakerOpensAfterFailedRequestsAndHalfOpensLater) {
   EXPECT_EQ(f.stats(t0)[0].failures, 2u);
   EXPECT_EQ(f.stats(t0)[0].in_flight, 0);
   EXPECT_TRUE(f.snapshot(t0 + 1500ms)[0].available);  // half-open
-  f.begin_request("http://a:1");
+  f.begin_request("http://a:1", t0);
   f.end_request("http://a:1", true, t0 + 1500ms);
   EXPECT_FALSE(f.stats(t0 + 1500ms)[0].breaker_open);
 }

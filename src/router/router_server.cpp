@@ -11,6 +11,7 @@
 #include "router/fleet_protocol.h"
 #include "router/health_checker.h"
 #include "router/request_info.h"
+#include "router/token_count.h"
 #include "server/api_error.h"
 #include "server/listen_socket.h"
 #include "server/sse.h"
@@ -183,7 +184,7 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
     tried.insert(worker);
     if (attempt > 0) metrics_.count_retry();
 
-    fleet_.begin_request(worker);
+    fleet_.begin_request(worker, Clock::now());
     auto up = std::make_shared<Upstream>(worker, path, req.body, auth, options_.upstream);
     const Upstream::Head head = up->wait_head();
     if (!head.ok) {
@@ -213,12 +214,17 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
       res.set_header("X-Anychip-Worker", worker);
       res.set_chunked_content_provider(
           "text/event-stream",
-          [this, up, worker, finished, active, pending = std::move(first)](size_t, httplib::DataSink& sink) mutable {
+          [this, up, worker, finished, active, pending = std::move(first),
+           counter = StreamTokenCounter()](size_t, httplib::DataSink& sink) mutable {
             std::string chunk;
             for (;;) {
               const size_t end = complete_events_end(pending);
               if (end > 0) {
-                if (!sink.write(pending.data(), end)) return false;  // the client went away
+                counter.feed(std::string_view(pending).substr(0, end));
+                if (!sink.write(pending.data(), end)) {  // the client went away
+                  fleet_.add_generated_tokens(worker, counter.tokens());
+                  return false;
+                }
                 pending.erase(0, end);
               }
               if (!up->next(chunk)) break;
@@ -232,8 +238,10 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
               sink.write(ev.data(), ev.size());
             } else {
               fleet_.end_request(worker, true, Clock::now());
+              counter.feed(pending);
               if (!pending.empty()) sink.write(pending.data(), pending.size());
             }
+            fleet_.add_generated_tokens(worker, counter.tokens());
             sink.done();
             return true;
           },
@@ -262,7 +270,10 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
       continue;
     }
     fleet_.end_request(worker, true, Clock::now());
-    if (head.status == 200) affinity_.record(info.prefix_key, worker);
+    if (head.status == 200) {
+      affinity_.record(info.prefix_key, worker);
+      fleet_.add_generated_tokens(worker, completion_tokens_in(body));
+    }
     res.status = head.status;
     res.set_header("X-Anychip-Worker", worker);
     res.set_content(body, head.content_type.empty() ? "application/json" : head.content_type);
@@ -405,7 +416,7 @@ void RouterServer::install_routes() {
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     const auto now = Clock::now();
-    res.set_content(metrics_.render(fleet_.stats(now), fleet_.healthy_count(now)),
+    res.set_content(metrics_.render(fleet_.stats(now), fleet_.healthy_count(now), fleet_.totals(now)),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
 }
