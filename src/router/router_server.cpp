@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "router/etcd_fleet_watcher.h"
+#include "router/etcd_publisher.h"
 #include "router/fleet_protocol.h"
 #include "router/health_checker.h"
 #include "router/request_info.h"
@@ -105,9 +107,19 @@ RouterServer::RouterServer(RouterOptions options)
 RouterServer::~RouterServer() {
   stop();
   health_.reset();
+  etcd_watcher_.reset();
+  publisher_.reset();
 }
 
 void RouterServer::start_health_checks() { health_ = std::make_unique<HealthChecker>(fleet_, options_.health_interval, options_.api_key); }
+
+void RouterServer::start_etcd_membership() {
+  if (!options_.etcd) return;
+  publisher_ = std::make_unique<EtcdPublisher>(*options_.etcd);
+  etcd_watcher_ = std::make_unique<EtcdFleetWatcher>(*options_.etcd, fleet_, [this](const std::string& url) {
+    publisher_->key_deleted(url);
+  });
+}
 
 int RouterServer::bind() { return server::bind_server(*http_, options_.host, options_.port); }
 
@@ -388,6 +400,7 @@ void RouterServer::install_routes() {
     check_key(req);
     const WorkerReport r = parse_registration(req.body);
     fleet_.register_worker(r, Clock::now());
+    if (publisher_) publisher_->registered(r);
     std::fprintf(stderr, "anychip route: worker %s joined (%s, price %.4g/h, %s profile)\n", r.url.c_str(),
                  r.device.empty() ? "device unknown" : r.device.c_str(), r.price_per_hour,
                  r.profile.has ? "with" : "no");
@@ -400,6 +413,7 @@ void RouterServer::install_routes() {
     if (!fleet_.heartbeat(url, load, Clock::now())) {
       throw ApiError(404, "Unknown worker " + url + "; register first.", "not_found_error", "url", "unknown_worker");
     }
+    if (publisher_) publisher_->heartbeat(url, load);
     res.set_content(R"({"status":"ok"})", "application/json");
   });
 
