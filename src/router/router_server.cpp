@@ -10,7 +10,10 @@
 
 #include "router/etcd_fleet_watcher.h"
 #include "router/etcd_publisher.h"
+#include "router/dashboard_page.h"
+#include "router/fleet_history.h"
 #include "router/fleet_protocol.h"
+#include "router/fleet_view.h"
 #include "router/health_checker.h"
 #include "router/request_info.h"
 #include "router/token_count.h"
@@ -35,7 +38,10 @@ std::string allowed_methods(const std::string& path) {
       path == "/v1/fleet/heartbeat") {
     return "POST";
   }
-  if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics") return "GET, HEAD";
+  if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics" ||
+      path == "/" || path == "/fleet" || path == "/fleet/history") {
+    return "GET, HEAD";
+  }
   return "";
 }
 
@@ -100,7 +106,10 @@ bool RouterServer::wait_idle(std::chrono::steady_clock::time_point deadline) con
 }
 
 RouterServer::RouterServer(RouterOptions options)
-    : options_(std::move(options)), fleet_(options_.fleet), http_(std::make_unique<httplib::Server>()) {
+    : options_(std::move(options)),
+      fleet_(options_.fleet),
+      history_(std::make_unique<FleetHistory>(fleet_, std::chrono::seconds(1), 300)),
+      http_(std::make_unique<httplib::Server>()) {
   install_routes();
 }
 
@@ -109,6 +118,7 @@ RouterServer::~RouterServer() {
   health_.reset();
   etcd_watcher_.reset();
   publisher_.reset();
+  history_.reset();
 }
 
 void RouterServer::start_health_checks() { health_ = std::make_unique<HealthChecker>(fleet_, options_.health_interval, options_.api_key); }
@@ -353,7 +363,10 @@ void RouterServer::install_routes() {
   });
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     metrics_.count_request(res.status);
-    if (req.path == "/health" || req.path == "/metrics" || req.path == "/v1/fleet/heartbeat") return;  // polled often
+    if (req.path == "/health" || req.path == "/metrics" || req.path == "/v1/fleet/heartbeat" || req.path == "/fleet" ||
+        req.path == "/fleet/history") {
+      return;  // polled often
+    }
     const std::string worker = res.get_header_value("X-Anychip-Worker");
     // One call per line: lines from many threads do not interleave.
     std::fprintf(stderr, "anychip route: %s %s %d%s%s\n", req.method.c_str(), req.path.c_str(), res.status,
@@ -427,6 +440,27 @@ void RouterServer::install_routes() {
     res.status = n > 0 ? 200 : 503;
     res.set_content(nlohmann::json{{"status", n > 0 ? "ok" : "no_healthy_worker"}, {"healthy_workers", n}}.dump(),
                     "application/json");
+  });
+  // The dashboard and its data are open like /metrics: operators' views, no completions.
+  s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    const std::string_view page = dashboard_html();
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
+  });
+  s.Get("/fleet", [this](const httplib::Request&, httplib::Response& res) {
+    const auto now = Clock::now();
+    FleetViewContext c;
+    c.policy = policy_name(options_.policy);
+    c.time_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    c.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    if (options_.etcd) c.etcd = options_.etcd->endpoint + " " + options_.etcd->prefix;
+    c.healthy = fleet_.healthy_count(now);
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(server::dump_json(fleet_view(fleet_.stats(now), fleet_.totals(now), c)), "application/json");
+  });
+  s.Get("/fleet/history", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(server::dump_json(history_->series()), "application/json");
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     const auto now = Clock::now();

@@ -39,6 +39,7 @@ struct RouterOptions {
 };
 
 class HealthChecker;
+class FleetHistory;
 class EtcdPublisher;
 class EtcdFleetWatcher;
 
@@ -72,7 +73,9 @@ class RouterServer {
   int choose(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude, const RequestTraits& traits);
 
   RouterOptions options_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   Fleet fleet_;
+  std::unique_ptr<FleetHistory> history_;  // reads fleet_: declared after it
   PrefixAffinity affinity_;
   RouterMetrics metrics_;
   std::atomic<uint64_t> rr_counter_{0};
