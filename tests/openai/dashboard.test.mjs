@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TINY, fleet, startRouter, startServer, waitFor } from './server.mjs';
 
-let router, workers = [];
+let router, workers = [], generated = 0;
 
 // Chromium's DOM after the page has run for a few seconds of (virtual) time.
 function dumpDom(url) {
@@ -32,7 +32,9 @@ before(async () => {
     const r = await fetch(`${router.baseURL}/v1/completions`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ prompt: 'Once', max_tokens: 8 }),
     });
-    assert.equal(r.status, 200, await r.text());
+    const text = await r.text();
+    assert.equal(r.status, 200, text);
+    generated += JSON.parse(text).usage.completion_tokens;  // up to 8: the model may end sooner
   }
 });
 
@@ -56,7 +58,7 @@ test('GET /fleet reports each worker with its price, tokens and cost', async () 
   assert.equal(f.policy, 'cost-slo');
   assert.deepEqual(f.workers.map((w) => w.id).sort(), workers.map((w) => w.baseURL).sort());
   assert.deepEqual(f.workers.map((w) => w.price_per_hour).sort(), [0.4, 1.25]);
-  assert.equal(f.totals.generated_tokens, 8 * 8);
+  assert.equal(f.totals.generated_tokens, generated);
   assert.ok(f.totals.cost > 0, JSON.stringify(f.totals));
   for (const w of f.workers) assert.deepEqual(w.sources, ['joined']);
 });
