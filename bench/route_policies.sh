@@ -15,7 +15,8 @@
 #
 # usage: bench/route_policies.sh [BUILD/anychip] [MODEL.gguf]
 # knobs (environment, defaults below): RATE REQUESTS PROMPT_TOKENS GEN_TOKENS PREFIX_TOKENS
-#   SLO_TTFT_MS SLO_TPOT_MS POLICIES SCENARIOS
+#   SLO_TTFT_MS SLO_TPOT_MS POLICIES SCENARIOS; OUT=DIR keeps every run's loadgen JSON, /metrics
+#   and logs there (otherwise a temporary directory, removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(realpath "${1:-build/anychip}")"
@@ -24,7 +25,7 @@ RATE="${RATE:-2}"                  # requests/s, Poisson arrivals
 REQUESTS="${REQUESTS:-150}"
 PROMPT_TOKENS="${PROMPT_TOKENS:-64}"
 GEN_TOKENS="${GEN_TOKENS:-64}"
-PREFIX_TOKENS="${PREFIX_TOKENS:-1024}"  # the "shared prefix" scenario: a common ~1k-token system text
+PREFIX_TOKENS="${PREFIX_TOKENS:-256}"  # the "shared-prefix" scenario: a common system text
 SLO_TTFT_MS="${SLO_TTFT_MS:-2000}"
 SLO_TPOT_MS="${SLO_TPOT_MS:-100}"
 POLICIES="${POLICIES:-round-robin least-load cost-slo}"
@@ -34,7 +35,7 @@ WORKERS=("big 0.80 2.40" "mid 0.50 1.00" "small 0.25 0.60")
 
 [ -x "$BIN" ] || { echo "error: $BIN is not an executable" >&2; exit 1; }
 [ -f "$MODEL" ] || { echo "error: no model at $MODEL" >&2; exit 1; }
-WORK="$(mktemp -d /tmp/anychip-route-bench.XXXXXX)"
+if [ -n "${OUT:-}" ]; then mkdir -p "$OUT"; WORK="$(realpath "$OUT")"; else WORK="$(mktemp -d /tmp/anychip-route-bench.XXXXXX)"; fi
 PIDS=()
 CGROUP_ROOT=""
 
@@ -45,7 +46,7 @@ cleanup() {
     for w in "${WORKERS[@]}"; do set -- $w; rmdir "$CGROUP_ROOT/$1" 2>/dev/null || true; done
     rmdir "$CGROUP_ROOT" 2>/dev/null || true
   fi
-  rm -rf "$WORK"
+  [ -n "${OUT:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 

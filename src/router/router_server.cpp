@@ -176,7 +176,9 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
   RequestTraits traits;
   traits.prompt_tokens = info.prompt_chars / 4 + 1;
   traits.max_tokens = info.max_tokens;
-  traits.affinity = affinity_.lookup(info.prefix_key);
+  for (const auto& [worker, blocks] : affinity_.cached_blocks(info.prefix_keys)) {
+    traits.cached_tokens[worker] = static_cast<int>(blocks * kPrefixBlockChars / 4);  // the prompt estimate's scale
+  }
   const std::string auth = req.get_header_value("Authorization");
 
   std::set<std::string> tried;
@@ -227,7 +229,7 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
         std::fprintf(stderr, "anychip route: %s failed before the first token; trying another worker\n", worker.c_str());
         continue;
       }
-      affinity_.record(info.prefix_key, worker);
+      affinity_.record(info.prefix_keys, worker);
       // Committed: from here the client has this worker's stream. A failure ends it with an
       // error event (never [DONE]) so clients do not mistake a cut reply for a whole one.
       auto finished = std::make_shared<bool>(false);
@@ -293,7 +295,7 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
     }
     fleet_.end_request(worker, true, Clock::now());
     if (head.status == 200) {
-      affinity_.record(info.prefix_key, worker);
+      affinity_.record(info.prefix_keys, worker);
       fleet_.add_generated_tokens(worker, completion_tokens_in(body));
     }
     res.status = head.status;
