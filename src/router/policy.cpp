@@ -49,12 +49,13 @@ Prediction predict(const WorkerSnapshot& w, const RequestTraits& r) {
   const double step_ms = 1000.0 * batch / decode;  // one token for each sequence in the batch
   const double prefill_ms = 1000.0 * uncached / prefill;
   Prediction out;
-  out.tpot_ms = step_ms + batch * prefill_ms / tokens;
+  out.tpot_ms = (step_ms + batch * prefill_ms / tokens) * w.tpot_scale;
   // Ours and the prompts queued ahead of it (their prefixes as cached as ours); a queued request
   // also waits for sequences to finish: about queued/max_batch replies of max_tokens at full batch.
-  out.ttft_ms = prefill_ms * (1 + queued) + step_ms;
+  out.ttft_ms = (prefill_ms * (1 + queued) + step_ms) * w.ttft_scale;
   if (queued > 0) out.ttft_ms += out.tpot_ms * tokens * static_cast<double>(queued) / max_batch;
-  out.cost = w.price_per_hour / 3600.0 * (uncached / prefill + tokens / decode);
+  // A worker slower than profiled is busy longer for the same work.
+  out.cost = w.price_per_hour / 3600.0 * (uncached / prefill * w.ttft_scale + tokens / decode * w.tpot_scale);
   out.cost_per_mtok = out.cost / tokens * 1e6;
   return out;
 }

@@ -48,6 +48,8 @@ struct Prediction {
 //   cost   = price per hour * (uncached prompt / prefill tok/s + max_tokens / decode tok/s at
 //            the batch): the worker's busy time this request accounts for, its prefix cache
 //            making the prefill part cheaper as well as faster.
+// TTFT and TPOT (and the prefill and decode parts of the cost) are then multiplied by the
+// worker's ttft_scale and tpot_scale: how much slower than predicted it has recently been.
 Prediction predict(const WorkerSnapshot& w, const RequestTraits& r);
 
 // Among available workers not in `exclude` (indices already tried for this request).

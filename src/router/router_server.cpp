@@ -187,7 +187,12 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
   std::string last_body, last_type;
   std::string last_failure;
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    const auto ws = fleet_.snapshot(Clock::now());
+    auto ws = fleet_.snapshot(Clock::now());
+    for (WorkerSnapshot& w : ws) {
+      const LatencyScale scale = calibration_.scale(w.id, Clock::now());
+      w.ttft_scale = scale.ttft;
+      w.tpot_scale = scale.tpot;
+    }
     std::vector<int> exclude;
     bool any_serves_model = false;
     for (size_t i = 0; i < ws.size(); ++i) {
@@ -207,8 +212,16 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
     const std::string worker = ws[static_cast<size_t>(idx)].id;
     tried.insert(worker);
     if (attempt > 0) metrics_.count_retry();
+    // What the profile alone predicts, to learn how far off the worker really is.
+    std::optional<Prediction> predicted;
+    if (ws[static_cast<size_t>(idx)].profile.has) {
+      WorkerSnapshot as_profiled = ws[static_cast<size_t>(idx)];
+      as_profiled.ttft_scale = as_profiled.tpot_scale = 1;
+      predicted = predict(as_profiled, traits);
+    }
 
-    fleet_.begin_request(worker, Clock::now());
+    const Clock::time_point sent = Clock::now();
+    fleet_.begin_request(worker, sent);
     auto up = std::make_shared<Upstream>(worker, path, req.body, auth, options_.upstream);
     const Upstream::Head head = up->wait_head();
     if (!head.ok) {
@@ -229,6 +242,7 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
         std::fprintf(stderr, "anychip route: %s failed before the first token; trying another worker\n", worker.c_str());
         continue;
       }
+      const Clock::time_point first_token = Clock::now();
       affinity_.record(info.prefix_keys, worker);
       // Committed: from here the client has this worker's stream. A failure ends it with an
       // error event (never [DONE]) so clients do not mistake a cut reply for a whole one.
@@ -238,8 +252,8 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
       res.set_header("X-Anychip-Worker", worker);
       res.set_chunked_content_provider(
           "text/event-stream",
-          [this, up, worker, finished, active, pending = std::move(first),
-           counter = StreamTokenCounter()](size_t, httplib::DataSink& sink) mutable {
+          [this, up, worker, finished, active, pending = std::move(first), counter = StreamTokenCounter(), predicted,
+           sent, first_token](size_t, httplib::DataSink& sink) mutable {
             std::string chunk;
             for (;;) {
               const size_t end = complete_events_end(pending);
@@ -261,9 +275,19 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
               const std::string ev = stream_error_event(up->error());
               sink.write(ev.data(), ev.size());
             } else {
-              fleet_.end_request(worker, true, Clock::now());
+              const Clock::time_point end = Clock::now();
+              fleet_.end_request(worker, true, end);
               counter.feed(pending);
               if (!pending.empty()) sink.write(pending.data(), pending.size());
+              if (predicted) {
+                // As loadgen and vLLM define them: TPOT over the tokens after the first.
+                const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+                const uint64_t n = counter.tokens();
+                calibration_.observe(worker, predicted->ttft_ms, ms(first_token - sent), predicted->tpot_ms,
+                                     n > 1 ? std::optional<double>(ms(end - first_token) / static_cast<double>(n - 1))
+                                           : std::nullopt,
+                                     end);
+              }
             }
             fleet_.add_generated_tokens(worker, counter.tokens());
             sink.done();

@@ -10,6 +10,7 @@
 
 #include "router/etcd_keys.h"
 #include "router/fleet.h"
+#include "router/latency_calibration.h"
 #include "router/policy.h"
 #include "router/prefix_affinity.h"
 #include "router/router_metrics.h"
@@ -77,6 +78,7 @@ class RouterServer {
   Fleet fleet_;
   std::unique_ptr<FleetHistory> history_;  // reads fleet_: declared after it
   PrefixAffinity affinity_;
+  LatencyCalibration calibration_;
   RouterMetrics metrics_;
   std::atomic<uint64_t> rr_counter_{0};
   std::atomic<bool> draining_{false};
