@@ -14,15 +14,15 @@
 # Cost: each worker's price per hour over the time it had requests open (a fleet billed by use).
 #
 # usage: bench/route_policies.sh [BUILD/anychip] [MODEL.gguf]
-# knobs (environment, defaults below): RATE REQUESTS PROMPT_TOKENS GEN_TOKENS PREFIX_TOKENS
+# knobs (environment, defaults below): RATES REQUESTS PROMPT_TOKENS GEN_TOKENS PREFIX_TOKENS
 #   SLO_TTFT_MS SLO_TPOT_MS POLICIES SCENARIOS; OUT=DIR keeps every run's loadgen JSON, /metrics
 #   and logs there (otherwise a temporary directory, removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$(realpath "${1:-build/anychip}")"
 MODEL="$(realpath "${2:-../synth-models/qwen2-0.5b-q4_k_m.gguf}")"
-RATE="${RATE:-2}"                  # requests/s, Poisson arrivals
-REQUESTS="${REQUESTS:-150}"
+RATES="${RATES:-1 2}"              # requests/s, Poisson arrivals: a moderate load and a heavy one
+REQUESTS="${REQUESTS:-120}"
 PROMPT_TOKENS="${PROMPT_TOKENS:-64}"
 GEN_TOKENS="${GEN_TOKENS:-64}"
 PREFIX_TOKENS="${PREFIX_TOKENS:-256}"  # the "shared-prefix" scenario: a common system text
@@ -107,12 +107,13 @@ for w in "${WORKERS[@]}"; do
 done
 
 ROWS=()
+for RATE in $RATES; do
 for scenario in $SCENARIOS; do
   prefix_args=()
   [ "$scenario" = shared-prefix ] && prefix_args=(--shared-prefix "$PREFIX_TOKENS")
   for policy in $POLICIES; do
-    echo "== $scenario / $policy" >&2
-    run="$WORK/$scenario.$policy"
+    echo "== $RATE req/s / $scenario / $policy" >&2
+    run="$WORK/$RATE.$scenario.$policy"
     "$BIN" route --host 127.0.0.1 --port 0 --policy "$policy" --slo-ttft-ms "$SLO_TTFT_MS" --slo-tpot-ms "$SLO_TPOT_MS" \
       --health-interval 0.5 > /dev/null 2> "$run.router.log" &
     PIDS+=($!); router_pid=$!
@@ -148,12 +149,12 @@ for scenario in $SCENARIOS; do
       n="$(metric "$run.metrics" "anychip_router_worker_requests_total{worker=\"${url_of[$1]}\"}")"
       split+="${split:+ / }${n:-0}"
     done
-    ROWS+=("$(python3 - "$run.loadgen.json" "$scenario" "$policy" "$cost" "$tokens" "$split" <<'EOF'
+    ROWS+=("$(python3 - "$run.loadgen.json" "$scenario" "$policy" "$cost" "$tokens" "$split" "$RATE" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
-scenario, policy, cost, tokens, split = sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+scenario, policy, cost, tokens, split, rate = sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), sys.argv[6], sys.argv[7]
 p = lambda s, k: f"{s[k]:.0f}" if s else "-"
-print(f"| {scenario} | {policy} | {r['completed']}/{r['completed'] + r['failed']} | {100 * (r['slo_attainment'] or 0):.1f}% | "
+print(f"| {rate} | {scenario} | {policy} | {r['completed']}/{r['completed'] + r['failed']} | {100 * (r['slo_attainment'] or 0):.1f}% | "
       f"{r['goodput_req_s'] or 0:.2f} | {r['output_tok_s']:.1f} | {p(r['ttft_ms'], 'p50')} / {p(r['ttft_ms'], 'p90')} | "
       f"{p(r['tpot_ms'], 'p50')} / {p(r['tpot_ms'], 'p90')} | {cost / tokens * 1e6 if tokens else float('nan'):.2f} | {split} |")
 EOF
@@ -161,12 +162,13 @@ EOF
     echo "   ${ROWS[-1]}" >&2
   done
 done
+done
 
 names=""
 for w in "${WORKERS[@]}"; do set -- $w; names+="${names:+ / }$1"; done
 echo
-echo "SLO: TTFT <= ${SLO_TTFT_MS} ms and TPOT <= ${SLO_TPOT_MS} ms. Load: Poisson ${RATE} req/s, ${REQUESTS} requests, ${PROMPT_TOKENS}-token prompts, ${GEN_TOKENS} tokens each (shared-prefix: plus a common ${PREFIX_TOKENS}-token prefix)."
+echo "SLO: TTFT <= ${SLO_TTFT_MS} ms and TPOT <= ${SLO_TPOT_MS} ms. Load: Poisson arrivals, ${REQUESTS} requests, ${PROMPT_TOKENS}-token prompts, ${GEN_TOKENS} tokens each (shared-prefix: plus a common ${PREFIX_TOKENS}-token prefix)."
 echo
-echo "| scenario | policy | completed | SLO attainment | goodput (req/s) | output tok/s | TTFT p50 / p90 (ms) | TPOT p50 / p90 (ms) | \$ per 1M tokens | requests to $names |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| req/s | scenario | policy | completed | SLO attainment | goodput (req/s) | output tok/s | TTFT p50 / p90 (ms) | TPOT p50 / p90 (ms) | \$ per 1M tokens | requests to $names |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
