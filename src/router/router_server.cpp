@@ -252,17 +252,21 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
       res.set_header("X-Anychip-Worker", worker);
       res.set_chunked_content_provider(
           "text/event-stream",
-          [this, up, worker, finished, active, pending = std::move(first), counter = StreamTokenCounter(), predicted,
-           sent, first_token](size_t, httplib::DataSink& sink) mutable {
+          [this, up, worker, finished, active, pending = std::move(first), counter = StreamTokenCounter(), counted = uint64_t{0},
+           predicted, sent, first_token](size_t, httplib::DataSink& sink) mutable {
+            // Tokens are counted as they pass, so the fleet's tokens/s is live rather than a burst
+            // at each reply's end (a final usage chunk may correct the count upwards).
+            const auto count_new_tokens = [&] {
+              if (counter.tokens() > counted) fleet_.add_generated_tokens(worker, counter.tokens() - counted);
+              counted = std::max(counted, counter.tokens());
+            };
             std::string chunk;
             for (;;) {
               const size_t end = complete_events_end(pending);
               if (end > 0) {
                 counter.feed(std::string_view(pending).substr(0, end));
-                if (!sink.write(pending.data(), end)) {  // the client went away
-                  fleet_.add_generated_tokens(worker, counter.tokens());
-                  return false;
-                }
+                count_new_tokens();
+                if (!sink.write(pending.data(), end)) return false;  // the client went away
                 pending.erase(0, end);
               }
               if (!up->next(chunk)) break;
@@ -289,7 +293,7 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
                                      end);
               }
             }
-            fleet_.add_generated_tokens(worker, counter.tokens());
+            count_new_tokens();
             sink.done();
             return true;
           },
