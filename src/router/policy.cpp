@@ -80,9 +80,10 @@ int choose_least_load(const std::vector<WorkerSnapshot>& ws, const std::vector<i
 
 int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude, const RequestTraits& r,
                     const Slo& slo) {
-  int cheapest = -1, fastest = -1;
+  int cheapest = -1, fastest = -1, fastest_keeping_tpot = -1;
   double cheapest_cost = std::numeric_limits<double>::infinity();
   double fastest_ttft = std::numeric_limits<double>::infinity();
+  double fastest_keeping_tpot_ttft = std::numeric_limits<double>::infinity();
   std::vector<int> unprofiled;
   for (int i = 0; i < static_cast<int>(ws.size()); ++i) {
     if (!eligible(ws, exclude, i)) continue;
@@ -95,6 +96,10 @@ int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int
     if (p.ttft_ms < fastest_ttft) {
       fastest_ttft = p.ttft_ms;
       fastest = i;
+    }
+    if (p.tpot_ms <= slo.tpot_ms && p.ttft_ms < fastest_keeping_tpot_ttft) {
+      fastest_keeping_tpot_ttft = p.ttft_ms;
+      fastest_keeping_tpot = i;
     }
     if (p.ttft_ms > slo.ttft_ms || p.tpot_ms > slo.tpot_ms) continue;
     // Equal costs: the less loaded one, so a cheap tier still spreads its load.
@@ -122,7 +127,9 @@ int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int
     }
     return choose_least_load(ws, skip);
   }
-  return fastest;
+  // Overloaded: this request will be late. Better late in a queue (only it waits) than in a batch
+  // grown past the TPOT target (every stream there slows down).
+  return fastest_keeping_tpot >= 0 ? fastest_keeping_tpot : fastest;
 }
 
 }  // namespace anychip::router
