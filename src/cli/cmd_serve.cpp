@@ -93,7 +93,9 @@ int serve(const ServeOptions& o) {
   http.threads = o.http_threads > 0 ? o.http_threads : std::min(std::max(o.max_seqs + o.max_queue + 8, 64), 1024);
   const uint64_t kv_bytes = o.kv_memory.empty() ? 0 : server::parse_byte_size(o.kv_memory);
 
-  // Read before anything starts, so a bad file fails fast.
+  // Read before anything starts, so a bad file or URL fails fast.
+  std::vector<std::string> routers;
+  for (const std::string& r : o.join) routers.push_back(server::normalize_router_url(r));
   nlohmann::json profile = o.profile_json.empty() ? nlohmann::json() : server::load_profile_file(o.profile_json);
 
   const sigset_t signals = block_shutdown_signals();
@@ -134,7 +136,7 @@ int serve(const ServeOptions& o) {
   std::unique_ptr<server::FleetMember> member;
   if (!o.join.empty()) {
     server::JoinOptions jo;
-    jo.router_urls = o.join;
+    jo.router_urls = routers;
     jo.api_key = o.api_key;
     const engine::ServingEngine* eng = engine.get();
     member = std::make_unique<server::FleetMember>(jo, registration(o, port, *served, *engine, *device, profile), [eng] {

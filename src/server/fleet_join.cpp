@@ -84,6 +84,16 @@ void FleetMember::loop() {
   }
 }
 
+std::string normalize_router_url(const std::string& url) {
+  std::string u = url;
+  while (!u.empty() && u.back() == '/') u.pop_back();
+  const size_t host = u.rfind("http://", 0) == 0 ? 7 : u.rfind("https://", 0) == 0 ? 8 : std::string::npos;
+  if (host == std::string::npos || host >= u.size() || u.find_first_of("/ @?#", host) != std::string::npos) {
+    throw Error("bad router URL '" + url + "' for --join: expected http://HOST:PORT");
+  }
+  return u;
+}
+
 nlohmann::json load_profile_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error("cannot read the profile file " + path);

@@ -44,6 +44,10 @@ class FleetMember {
   std::thread thread_;
 };
 
+// A router's base URL for --join: "http(s)://HOST:PORT" (a trailing '/' dropped); throws
+// anychip::Error naming the value otherwise.
+std::string normalize_router_url(const std::string& url);
+
 // A worker profile for the registration: the "profile" array of `anychip bench --batch ...
 // --json` output (the whole object or just the array). Throws anychip::Error naming the file.
 nlohmann::json load_profile_file(const std::string& path);
