@@ -262,9 +262,6 @@ TEST(CliBench, JsonReportsSpeedsAndRoofline) {
               j["gen_bandwidth_gbs"].get<double>() / j["machine_bandwidth_gbs"].get<double>(), 1e-9);
 }
 
-}  // namespace
-}  // namespace anychip
-
 TEST(CliFleet, BadRouterAndEtcdValuesAreNamedAndRefused) {
   const struct {
     std::vector<std::string> args;
@@ -280,3 +277,6 @@ TEST(CliFleet, BadRouterAndEtcdValuesAreNamedAndRefused) {
     EXPECT_NE(r.err.find(c.named), std::string::npos) << r.err;
   }
 }
+
+}  // namespace
+}  // namespace anychip
