@@ -12,6 +12,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libvulkan-dev mesa-vulkan-drivers glslc \
   g++-aarch64-linux-gnu qemu-user \
   python3 ca-certificates git >/dev/null
+# The router's end-to-end tests: a real etcd (routers sharing a fleet) and headless Chromium (the
+# dashboard). Without them those two tests are reported as skipped.
+$SUDO apt-get install -y -qq --no-install-recommends etcd-server etcd-client chromium chromium-driver >/dev/null
 # Node and npm run the `anychip serve` end-to-end test with the official openai client
 # (tests/openai). A Node already installed (e.g. from NodeSource, which bundles npm) is kept.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

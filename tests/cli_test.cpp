@@ -262,5 +262,21 @@ TEST(CliBench, JsonReportsSpeedsAndRoofline) {
               j["gen_bandwidth_gbs"].get<double>() / j["machine_bandwidth_gbs"].get<double>(), 1e-9);
 }
 
+TEST(CliFleet, BadRouterAndEtcdValuesAreNamedAndRefused) {
+  const struct {
+    std::vector<std::string> args;
+    std::string named;
+  } cases[] = {
+      {{"serve", "-m", kDemo.string(), "--port", "0", "--join", "router:8080"}, "'router:8080'"},
+      {{"route", "--port", "0", "--etcd", "etcd:2379"}, "'etcd:2379'"},
+      {{"route", "--port", "0", "--etcd", "http://127.0.0.1:1", "--etcd-prefix", "/"}, "'/'"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run_anychip(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(c.named), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace anychip

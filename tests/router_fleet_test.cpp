@@ -34,7 +34,7 @@ TEST(RouterFleet, BreakerOpensAfterFailedRequestsAndHalfOpensLater) {
   f.add_static("http://a:1");
   f.health_result("http://a:1", true, {});
   for (int i = 0; i < 2; ++i) {
-    f.begin_request("http://a:1");
+    f.begin_request("http://a:1", t0);
     f.end_request("http://a:1", false, t0);
   }
   EXPECT_FALSE(f.snapshot(t0)[0].available);
@@ -42,7 +42,7 @@ TEST(RouterFleet, BreakerOpensAfterFailedRequestsAndHalfOpensLater) {
   EXPECT_EQ(f.stats(t0)[0].failures, 2u);
   EXPECT_EQ(f.stats(t0)[0].in_flight, 0);
   EXPECT_TRUE(f.snapshot(t0 + 1500ms)[0].available);  // half-open
-  f.begin_request("http://a:1");
+  f.begin_request("http://a:1", t0);
   f.end_request("http://a:1", true, t0 + 1500ms);
   EXPECT_FALSE(f.stats(t0 + 1500ms)[0].breaker_open);
 }
@@ -112,23 +112,41 @@ TEST(RouterRequest, InspectsWithoutJudging) {
   EXPECT_TRUE(chat.stream);
   EXPECT_EQ(chat.model, "m");
   EXPECT_EQ(chat.max_tokens, 9);
-  EXPECT_EQ(chat.prefix_key, 0u);  // too short to key
-  const std::string long_text(300, 'x');
-  const auto a = inspect_request(R"({"prompt":")" + long_text + R"(a"})", false);
-  const auto b = inspect_request(R"({"prompt":")" + long_text + R"(b"})", false);
-  EXPECT_NE(a.prefix_key, 0u);
-  EXPECT_EQ(a.prefix_key, b.prefix_key);  // same first 256 characters
+  EXPECT_TRUE(chat.prefix_keys.empty());  // shorter than a block
+  const std::string block(256, 'x');
+  const auto a = inspect_request(R"({"prompt":")" + block + block + R"(a"})", false);
+  const auto b = inspect_request(R"({"prompt":")" + block + std::string(256, 'y') + R"(b"})", false);
+  ASSERT_EQ(a.prefix_keys.size(), 2u);  // whole blocks only
+  ASSERT_EQ(b.prefix_keys.size(), 2u);
+  EXPECT_EQ(a.prefix_keys[0], b.prefix_keys[0]);  // same first 256 characters
+  EXPECT_NE(a.prefix_keys[1], b.prefix_keys[1]);
   EXPECT_FALSE(a.stream);
+  const auto huge = inspect_request(R"({"prompt":")" + std::string(100000, 'z') + R"("})", false);
+  EXPECT_EQ(huge.prefix_keys.size(), kMaxPrefixBlocks);
 }
 
-TEST(RouterAffinity, RemembersTheLastWorkerAndForgetsTheOldest) {
+TEST(RouterAffinity, KnowsHowMuchOfAPromptEachWorkerServed) {
+  PrefixAffinity aff;
+  aff.record({1, 2, 3}, "a");  // a served a 3-block prompt
+  aff.record({1, 5}, "b");     // b one sharing its first block
+  EXPECT_EQ(aff.cached_blocks({1, 2, 9}), (std::map<std::string, int>{{"a", 2}, {"b", 1}}));
+  EXPECT_EQ(aff.cached_blocks({1, 5}), (std::map<std::string, int>{{"a", 1}, {"b", 2}}));
+  EXPECT_TRUE(aff.cached_blocks({7}).empty());
+  EXPECT_TRUE(aff.cached_blocks({}).empty());
+}
+
+TEST(RouterAffinity, ForgetsTheOldestKeysAndHolders) {
   PrefixAffinity aff(2);
-  aff.record(1, "a");
-  aff.record(1, "b");
-  EXPECT_EQ(aff.lookup(1), "b");
-  aff.record(2, "c");
-  aff.record(3, "d");
-  EXPECT_FALSE(aff.lookup(1));
-  EXPECT_EQ(aff.lookup(3), "d");
-  EXPECT_FALSE(aff.lookup(0));
+  aff.record({1}, "a");
+  aff.record({2}, "b");
+  aff.record({3}, "c");
+  EXPECT_TRUE(aff.cached_blocks({1}).empty());
+  EXPECT_EQ(aff.cached_blocks({3}).count("c"), 1u);
+  PrefixAffinity wide;
+  const std::vector<std::string> names = {"w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8"};
+  static_assert(PrefixAffinity::kMaxHolders == 8);
+  for (const std::string& name : names) wide.record({42}, name);
+  const auto held = wide.cached_blocks({42});
+  EXPECT_EQ(held.size(), PrefixAffinity::kMaxHolders);
+  EXPECT_EQ(held.count("w0"), 0u);  // the least recent holder made room
 }

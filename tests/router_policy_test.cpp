@@ -65,16 +65,35 @@ TEST(RouterPolicy, PredictionGrowsWithLoad) {
   r.prompt_tokens = 100;
   r.max_tokens = 100;
   const Prediction idle = predict(w, r);
-  EXPECT_NEAR(idle.ttft_ms, 100.0, 1e-9);  // 100 tokens at 1000 tok/s
-  EXPECT_NEAR(idle.tpot_ms, 10.0, 1e-9);   // one sequence at 100 tok/s
-  w.in_flight = 7;                          // ours makes a full batch of 8 at 800 tok/s
-  EXPECT_NEAR(predict(w, r).tpot_ms, 10.0, 1e-9);
-  w.in_flight = 8;                          // ours waits for a slot
+  EXPECT_NEAR(idle.ttft_ms, 100.0 + 10.0, 1e-9);  // 100 tokens at 1000 tok/s, then one step
+  // One sequence at 100 tok/s, and the 100 ms prefill of the request that will replace it,
+  // spread over its 100 steps.
+  EXPECT_NEAR(idle.tpot_ms, 10.0 + 1.0, 1e-9);
+  w.in_flight = 7;  // ours makes a full batch of 8 at 800 tok/s: 10 ms steps, 8 prefills to absorb
+  EXPECT_NEAR(predict(w, r).tpot_ms, 10.0 + 8.0, 1e-9);
+  w.in_flight = 8;  // ours waits for a slot
   const Prediction queued = predict(w, r);
   EXPECT_GT(queued.ttft_ms, 200.0);
-  // Cost per token: price per hour over tokens per hour at the predicted batch.
+  // Cost: the price over the busy time it takes, 0.1 s of prefill and 1 s of decoding.
   w.in_flight = 0;
-  EXPECT_NEAR(predict(w, r).cost_per_mtok, 1.0 / 3600 / 100 * 1e6, 1e-9);
+  EXPECT_NEAR(predict(w, r).cost, 1.0 / 3600 * 1.1, 1e-12);
+  EXPECT_NEAR(predict(w, r).cost_per_mtok, 1.0 / 3600 * 1.1 / 100 * 1e6, 1e-9);
+}
+
+TEST(RouterPolicy, ACachedPrefixMakesAWorkerFasterAndCheaper) {
+  WorkerSnapshot w = worker("a", 0, 1.0);
+  w.profile = profile(1000, 100, 800, 8);
+  RequestTraits r;
+  r.prompt_tokens = 1000;
+  r.max_tokens = 100;
+  const Prediction cold = predict(w, r);
+  r.cached_tokens["a"] = 900;
+  r.cached_tokens["b"] = 1000;  // another worker's cache is no help to this one
+  const Prediction warm = predict(w, r);
+  EXPECT_NEAR(cold.ttft_ms - warm.ttft_ms, 900.0, 1e-9);
+  EXPECT_NEAR((cold.cost - warm.cost) * 3600, 0.9, 1e-12);
+  r.cached_tokens["a"] = 5000;  // more than the prompt (estimates): one token is still computed
+  EXPECT_NEAR(predict(w, r).ttft_ms, 1.0 + 10.0, 1e-9);
 }
 
 TEST(RouterPolicy, CostSloPicksTheCheapestMeetingTheSlo) {
@@ -95,17 +114,52 @@ TEST(RouterPolicy, CostSloPicksTheCheapestMeetingTheSlo) {
   EXPECT_EQ(choose_cost_slo(ws, {0}, r, slo), 1);  // nothing meets the SLO: the fastest left
 }
 
-TEST(RouterPolicy, CostSloPrefersThePrefixHolderWithinTheSlo) {
-  WorkerSnapshot a = worker("a", 0, 1.0), b = worker("b", 0, 2.0);
+TEST(RouterPolicy, CostSloCountsThePrefixCacheInCostAndSlo) {
+  WorkerSnapshot a = worker("a", 0, 1.0), b = worker("b", 0, 1.2);
   a.profile = b.profile = profile(1000, 100, 400, 8);
   std::vector<WorkerSnapshot> ws = {a, b};
   RequestTraits r;
-  r.prompt_tokens = 10;
-  r.affinity = "b";
+  r.prompt_tokens = 2000;
+  r.max_tokens = 100;
+  // a is cheaper per hour, but b holds the long prompt: 2 s of prefill saved is worth more.
+  r.cached_tokens["b"] = 1900;
+  EXPECT_EQ(choose_cost_slo(ws, {}, r, Slo{.ttft_ms = 5000, .tpot_ms = 100}), 1);
+  // A short shared part saves less than b's higher price costs.
+  r.cached_tokens["b"] = 100;
+  EXPECT_EQ(choose_cost_slo(ws, {}, r, Slo{.ttft_ms = 5000, .tpot_ms = 100}), 0);
+  // A TTFT only the holder can meet.
+  r.cached_tokens["b"] = 1900;
+  EXPECT_EQ(choose_cost_slo(ws, {}, r, Slo{.ttft_ms = 500, .tpot_ms = 100}), 1);
+  r.cached_tokens.clear();
+  r.cached_tokens["a"] = 1900;
+  EXPECT_EQ(choose_cost_slo(ws, {}, r, Slo{.ttft_ms = 500, .tpot_ms = 100}), 0);
+}
+
+TEST(RouterPolicy, CostSloPrefersThePrefixHolderAmongWorkersWithoutProfile) {
+  std::vector<WorkerSnapshot> ws = {worker("a", 0), worker("b", 3)};
+  RequestTraits r;
+  r.cached_tokens["b"] = 64;
   EXPECT_EQ(choose_cost_slo(ws, {}, r, Slo{}), 1);
-  // ... but not when b would break the SLO: b is busy, a meets it.
-  ws[1].in_flight = 7;  // b: 8 sequences at 400 tok/s = 20 ms per token
-  EXPECT_EQ(choose_cost_slo(ws, {}, r, Slo{.ttft_ms = 2000, .tpot_ms = 15}), 0);
+  EXPECT_EQ(choose_cost_slo(ws, {1}, r, Slo{}), 0);
+}
+
+TEST(RouterPolicy, CostSloOverloadedQueuesRatherThanSlowingStreams) {
+  // a: a full batch still within the TPOT target; the request would wait for a slot.
+  WorkerSnapshot a = worker("a", 4, 1.0);
+  a.max_seqs = 4;
+  a.profile = profile(1000, 100, 400, 4);  // 4 sequences: 10 ms per token
+  // b: one more sequence there and every stream slows past the target.
+  WorkerSnapshot b = worker("b", 1, 1.0);
+  b.profile = profile(2000, 20, 30, 8);  // 2 sequences at ~21 tok/s: ~95 ms per token
+  RequestTraits r;
+  r.prompt_tokens = 100;
+  r.max_tokens = 100;
+  const Slo slo{.ttft_ms = 100, .tpot_ms = 50};
+  ASSERT_LT(predict(b, r).ttft_ms, predict(a, r).ttft_ms);  // b answers sooner...
+  ASSERT_GT(predict(b, r).tpot_ms, slo.tpot_ms);             // ...by breaking the TPOT target
+  ASSERT_GT(predict(a, r).ttft_ms, slo.ttft_ms);             // neither meets the whole SLO
+  EXPECT_EQ(choose_cost_slo({a, b}, {}, r, slo), 0);
+  EXPECT_EQ(choose_cost_slo({a, b}, {0}, r, slo), 1);  // nothing else: the lowest TTFT
 }
 
 TEST(RouterPolicy, CostSloFallsBackToLeastLoadForWorkersWithoutProfile) {

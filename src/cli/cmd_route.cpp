@@ -3,12 +3,14 @@
 // stop it.
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/http_lifecycle.h"
+#include "router/etcd_client.h"
 #include "router/fleet_config.h"
 #include "router/router_server.h"
 #include "util/error.h"
@@ -28,6 +30,9 @@ struct RouteOptions {
   int max_attempts = 4;
   double health_interval = 1.0;
   double drain_timeout = 30;
+  double heartbeat_ttl = 3;
+  std::string etcd;
+  std::string etcd_prefix = "/anychip";
 };
 
 // Values from --config fill in what the command line did not set; its workers join --worker's.
@@ -53,6 +58,15 @@ int route(const RouteOptions& cli, const CLI::App& cmd) {
   ro.slo.tpot_ms = o.slo_tpot_ms;
   ro.max_attempts = o.max_attempts;
   ro.health_interval = std::chrono::milliseconds(static_cast<int64_t>(o.health_interval * 1000));
+  ro.fleet.heartbeat_ttl = std::chrono::milliseconds(static_cast<int64_t>(o.heartbeat_ttl * 1000));
+  if (!o.etcd.empty()) {
+    router::EtcdOptions eo;
+    eo.endpoint = router::normalize_etcd_endpoint(o.etcd);
+    eo.prefix = router::normalize_etcd_prefix(o.etcd_prefix);
+    // etcd leases count whole seconds.
+    eo.lease_ttl = std::chrono::seconds(static_cast<int64_t>(std::ceil(o.heartbeat_ttl)));
+    ro.etcd = eo;
+  }
 
   const sigset_t signals = block_shutdown_signals();
 
@@ -61,6 +75,11 @@ int route(const RouteOptions& cli, const CLI::App& cmd) {
   for (const router::WorkerReport& w : cfg.workers) srv.fleet().add_static(w);
   const int port = srv.bind();
   srv.start_health_checks();
+  srv.start_etcd_membership();
+  if (ro.etcd) {
+    std::fprintf(stderr, "anychip route: sharing the fleet through etcd at %s under %s\n", ro.etcd->endpoint.c_str(),
+                 ro.etcd->prefix.c_str());
+  }
   ListenerThread listener(srv);
   std::fprintf(stderr, "anychip route: listening on http://%s:%d (%zu static workers, policy %s)\n", o.host.c_str(), port,
                o.workers.size() + cfg.workers.size(), o.policy.c_str());
@@ -95,6 +114,12 @@ Action add_route_command(CLI::App& app) {
   cmd->add_option("--health-interval", o->health_interval, "Seconds between health checks")->check(CLI::Range(0.05, 600.0));
   cmd->add_option("--drain-timeout", o->drain_timeout, "Seconds to let requests finish after SIGTERM/SIGINT")
       ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--heartbeat-ttl", o->heartbeat_ttl,
+                  "Seconds without a heartbeat (sent every second) before a joined worker is dropped (with --etcd: its lease, whole seconds)")
+      ->check(CLI::Range(2.0, 3600.0));
+  cmd->add_option("--etcd", o->etcd,
+                  "Share the fleet with other routers through etcd at http://HOST:PORT: workers joining any of them serve all");
+  cmd->add_option("--etcd-prefix", o->etcd_prefix, "Key prefix of the shared fleet in etcd");
   return [o, cmd] { return route(*o, *cmd); };
 }
 

@@ -41,7 +41,7 @@ struct ServeOptions {
   int http_threads = 0;
   std::string device = "cpu";
   // Fleet membership (anychip route).
-  std::string join;
+  std::vector<std::string> join;
   std::string advertise_url;
   double price_per_hour = 0;
   std::string profile_json;
@@ -93,7 +93,9 @@ int serve(const ServeOptions& o) {
   http.threads = o.http_threads > 0 ? o.http_threads : std::min(std::max(o.max_seqs + o.max_queue + 8, 64), 1024);
   const uint64_t kv_bytes = o.kv_memory.empty() ? 0 : server::parse_byte_size(o.kv_memory);
 
-  // Read before anything starts, so a bad file fails fast.
+  // Read before anything starts, so a bad file or URL fails fast.
+  std::vector<std::string> routers;
+  for (const std::string& r : o.join) routers.push_back(server::normalize_router_url(r));
   nlohmann::json profile = o.profile_json.empty() ? nlohmann::json() : server::load_profile_file(o.profile_json);
 
   const sigset_t signals = block_shutdown_signals();
@@ -134,7 +136,7 @@ int serve(const ServeOptions& o) {
   std::unique_ptr<server::FleetMember> member;
   if (!o.join.empty()) {
     server::JoinOptions jo;
-    jo.router_url = o.join;
+    jo.router_urls = routers;
     jo.api_key = o.api_key;
     const engine::ServingEngine* eng = engine.get();
     member = std::make_unique<server::FleetMember>(jo, registration(o, port, *served, *engine, *device, profile), [eng] {
@@ -187,7 +189,9 @@ Action add_serve_command(CLI::App& app) {
   cmd->add_option("--http-threads", o->http_threads, "Connections served at once (default: max-seqs + max-queue + 8, at least 64)")
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--device", o->device, "Device: cpu (default), cuda[:N] or vulkan[:N] (see info --devices)");
-  cmd->add_option("--join", o->join, "Register with an `anychip route` at this URL and send heartbeats");
+  cmd->add_option("--join", o->join,
+                  "Register with an `anychip route` at this URL and send heartbeats (repeatable: routers sharing a "
+                  "fleet through etcd; the next is used when one stops answering)");
   cmd->add_option("--advertise-url", o->advertise_url, "With --join: the URL the router calls (default: http://HOST:PORT)");
   cmd->add_option("--price-per-hour", o->price_per_hour, "With --join: this worker's cost, for the cost-slo policy")
       ->check(CLI::Range(0.0, 1e9));

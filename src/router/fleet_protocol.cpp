@@ -35,6 +35,14 @@ std::string url_of(const json& j) {
   }
 }
 
+LiveLoad load_of(const json& j) {
+  LiveLoad load;
+  load.running = static_cast<int>(number(j, "running", 0, 0, 1 << 24));
+  load.waiting = static_cast<int>(number(j, "waiting", 0, 0, 1 << 24));
+  load.kv_blocks_used = static_cast<int64_t>(number(j, "kv_blocks_used", 0, 0, 1e15));
+  return load;
+}
+
 }  // namespace
 
 PerfProfile parse_profile(const json& points) {
@@ -85,10 +93,37 @@ WorkerReport parse_registration(const std::string& body) {
 
 std::string parse_heartbeat(const std::string& body, LiveLoad& load) {
   const json j = parse_object(body);
-  load.running = static_cast<int>(number(j, "running", 0, 0, 1 << 24));
-  load.waiting = static_cast<int>(number(j, "waiting", 0, 0, 1 << 24));
-  load.kv_blocks_used = static_cast<int64_t>(number(j, "kv_blocks_used", 0, 0, 1e15));
+  load = load_of(j);
   return url_of(j);
+}
+
+std::string worker_record(const WorkerReport& r, const LiveLoad& load) {
+  json profile = nullptr;
+  if (r.profile.has) {
+    // The two points the profile keeps; parse_profile reads them back to the same values.
+    profile = json::array();
+    profile.push_back({{"batch", 1}, {"prefill_tok_s", r.profile.prefill_tok_s}, {"decode_tok_s", r.profile.decode_tok_s_1}});
+    if (r.profile.max_batch > 1) {
+      profile.push_back({{"batch", r.profile.max_batch},
+                         {"prefill_tok_s", r.profile.prefill_tok_s},
+                         {"decode_tok_s", r.profile.decode_tok_s_max}});
+    }
+  }
+  return json{{"url", r.url},
+              {"models", r.models},
+              {"device", r.device},
+              {"price_per_hour", r.price_per_hour},
+              {"max_seqs", r.max_seqs},
+              {"kv_blocks_total", r.kv_blocks_total},
+              {"profile", profile},
+              {"running", load.running},
+              {"waiting", load.waiting},
+              {"kv_blocks_used", load.kv_blocks_used}}
+      .dump();
+}
+
+std::pair<WorkerReport, LiveLoad> parse_worker_record(const std::string& text) {
+  return {parse_registration(text), load_of(parse_object(text))};
 }
 
 }  // namespace anychip::router

@@ -7,6 +7,7 @@
 // server::ApiError (400) naming the field.
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <utility>
 
 #include "router/fleet.h"
 
@@ -14,6 +15,12 @@ namespace anychip::router {
 
 WorkerReport parse_registration(const std::string& body);
 std::string parse_heartbeat(const std::string& body, LiveLoad& load);  // returns the url
+
+// A joined worker as routers share it in etcd: the registration body with the load of its last
+// heartbeat ("running", "waiting", "kv_blocks_used") beside it. parse_worker_record throws
+// ApiError like the bodies above.
+std::string worker_record(const WorkerReport& report, const LiveLoad& load);
+std::pair<WorkerReport, LiveLoad> parse_worker_record(const std::string& text);
 
 // The bench profile array -> PerfProfile (has == false for an empty array). Throws ApiError.
 PerfProfile parse_profile(const nlohmann::json& points);

@@ -42,14 +42,21 @@ Prediction predict(const WorkerSnapshot& w, const RequestTraits& r) {
   const int queued = std::max(0, load - max_batch);  // requests that wait for a free slot, ours included
   const double decode = std::max(p.decode_tok_s(batch), 1e-9);
   const double prefill = std::max(p.prefill_tok_s, 1e-9);
-  Prediction out;
-  out.tpot_ms = 1000.0 * batch / decode;  // each sequence gets 1/batch of the aggregate rate
-  // Our prompt, and the prompts ahead of it in the queue; a queued request also waits for
-  // sequences to finish: about queued/max_batch generations of max_tokens at the full batch.
   const double prompt = std::max(r.prompt_tokens, 1);
-  out.ttft_ms = 1000.0 * prompt * (1 + queued) / prefill;
-  if (queued > 0) out.ttft_ms += out.tpot_ms * r.max_tokens * static_cast<double>(queued) / max_batch;
-  out.cost_per_mtok = w.price_per_hour / 3600.0 / decode * 1e6;
+  const auto cached = r.cached_tokens.find(w.id);
+  const double uncached = std::max(1.0, prompt - (cached == r.cached_tokens.end() ? 0 : cached->second));
+  const double tokens = std::max(r.max_tokens, 1);
+  const double step_ms = 1000.0 * batch / decode;  // one token for each sequence in the batch
+  const double prefill_ms = 1000.0 * uncached / prefill;
+  Prediction out;
+  out.tpot_ms = (step_ms + batch * prefill_ms / tokens) * w.tpot_scale;
+  // Ours and the prompts queued ahead of it (their prefixes as cached as ours); a queued request
+  // also waits for sequences to finish: about queued/max_batch replies of max_tokens at full batch.
+  out.ttft_ms = (prefill_ms * (1 + queued) + step_ms) * w.ttft_scale;
+  if (queued > 0) out.ttft_ms += out.tpot_ms * tokens * static_cast<double>(queued) / max_batch;
+  // A worker slower than profiled is busy longer for the same work.
+  out.cost = w.price_per_hour / 3600.0 * (uncached / prefill * w.ttft_scale + tokens / decode * w.tpot_scale);
+  out.cost_per_mtok = out.cost / tokens * 1e6;
   return out;
 }
 
@@ -73,9 +80,10 @@ int choose_least_load(const std::vector<WorkerSnapshot>& ws, const std::vector<i
 
 int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude, const RequestTraits& r,
                     const Slo& slo) {
-  int cheapest = -1, fastest = -1, affinity = -1;
+  int cheapest = -1, fastest = -1, fastest_keeping_tpot = -1;
   double cheapest_cost = std::numeric_limits<double>::infinity();
   double fastest_ttft = std::numeric_limits<double>::infinity();
+  double fastest_keeping_tpot_ttft = std::numeric_limits<double>::infinity();
   std::vector<int> unprofiled;
   for (int i = 0; i < static_cast<int>(ws.size()); ++i) {
     if (!eligible(ws, exclude, i)) continue;
@@ -89,31 +97,39 @@ int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int
       fastest_ttft = p.ttft_ms;
       fastest = i;
     }
+    if (p.tpot_ms <= slo.tpot_ms && p.ttft_ms < fastest_keeping_tpot_ttft) {
+      fastest_keeping_tpot_ttft = p.ttft_ms;
+      fastest_keeping_tpot = i;
+    }
     if (p.ttft_ms > slo.ttft_ms || p.tpot_ms > slo.tpot_ms) continue;
-    if (r.affinity && *r.affinity == w.id) affinity = i;
-    // Equal prices: the less loaded one, so a cheap tier still spreads its load.
-    if (p.cost_per_mtok < cheapest_cost ||
-        (p.cost_per_mtok == cheapest_cost && load_of(w) < load_of(ws[static_cast<size_t>(cheapest)]))) {
-      cheapest_cost = p.cost_per_mtok;
+    // Equal costs: the less loaded one, so a cheap tier still spreads its load.
+    if (p.cost < cheapest_cost ||
+        (p.cost == cheapest_cost && load_of(w) < load_of(ws[static_cast<size_t>(cheapest)]))) {
+      cheapest_cost = p.cost;
       cheapest = i;
     }
   }
-  // Reusing the prefix cache saves the prefill, which the cost model does not count.
-  if (affinity >= 0) return affinity;
   if (cheapest >= 0) return cheapest;
   if (!unprofiled.empty()) {
-    if (r.affinity) {
-      for (int i : unprofiled) {
-        if (ws[static_cast<size_t>(i)].id == *r.affinity) return i;
+    // Without a profile nothing is predicted: the prefix cache, then the load, decide.
+    int best = -1, best_cached = 0;
+    for (int i : unprofiled) {
+      const auto c = r.cached_tokens.find(ws[static_cast<size_t>(i)].id);
+      if (c != r.cached_tokens.end() && c->second > best_cached) {
+        best_cached = c->second;
+        best = i;
       }
     }
+    if (best >= 0) return best;
     std::vector<int> skip;
     for (int i = 0; i < static_cast<int>(ws.size()); ++i) {
       if (std::find(unprofiled.begin(), unprofiled.end(), i) == unprofiled.end()) skip.push_back(i);
     }
     return choose_least_load(ws, skip);
   }
-  return fastest;
+  // Overloaded: this request will be late. Better late in a queue (only it waits) than in a batch
+  // grown past the TPOT target (every stream there slows down).
+  return fastest_keeping_tpot >= 0 ? fastest_keeping_tpot : fastest;
 }
 
 }  // namespace anychip::router

@@ -2,7 +2,7 @@
 // Worker selection policies: pure functions over worker snapshots, so they are tested without
 // any network. Each returns the index of the chosen worker, or -1 when none is available.
 #include <cstdint>
-#include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,25 +23,43 @@ struct Slo {
 
 // What the policies know of a request before it is sent.
 struct RequestTraits {
-  int prompt_tokens = 0;                 // an estimate (characters / 4)
+  int prompt_tokens = 0;  // an estimate (characters / 4)
   int max_tokens = 256;
-  std::optional<std::string> affinity;   // the worker that last served this prompt's prefix
+  // Worker -> the tokens of this prompt it likely holds in its prefix cache (it served a prompt
+  // starting the same way: PrefixAffinity).
+  std::map<std::string, int> cached_tokens;
 };
 
 struct Prediction {
   double ttft_ms = 0;
   double tpot_ms = 0;
-  double cost_per_mtok = 0;  // price per million generated tokens at the predicted batch
+  double cost = 0;           // $: the worker's price over the busy time this request takes
+  double cost_per_mtok = 0;  // that cost per million of the request's generated tokens
 };
 
-// Latency and cost if `w` took one more request. Only meaningful when w.profile.has.
+// Latency and cost if `w` took one more request, from its profile (only meaningful when
+// w.profile.has) and load:
+//   batch  = its requests with this one, up to its max batch; the rest wait for a slot
+//   TPOT   = batch / decode tok/s at that batch, plus the prefills of the requests that take the
+//            slots of finishing ones (in a steady stream each slot turns over once per reply:
+//            batch * uncached prompt / prefill tok/s spread over max_tokens steps)
+//   TTFT   = the uncached part of the prompt (and of those queued ahead) over prefill tok/s,
+//            plus one decode step, plus the wait for a free slot
+//   cost   = price per hour * (uncached prompt / prefill tok/s + max_tokens / decode tok/s at
+//            the batch): the worker's busy time this request accounts for, its prefix cache
+//            making the prefill part cheaper as well as faster.
+// TTFT and TPOT (and the prefill and decode parts of the cost) are then multiplied by the
+// worker's ttft_scale and tpot_scale: how much slower than predicted it has recently been.
 Prediction predict(const WorkerSnapshot& w, const RequestTraits& r);
 
 // Among available workers not in `exclude` (indices already tried for this request).
 int choose_round_robin(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude, uint64_t counter);
 int choose_least_load(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude);
-// Workers meeting the SLO, cheapest per token first; the affinity worker when it meets the SLO;
-// workers without a profile after those with one (least load); nothing meets it: lowest TTFT.
+// Among the workers predicted to meet the SLO, the cheapest for this request (equal costs: the
+// less loaded); workers without a profile after those with one (the one holding most of the
+// prompt's prefix, else least load); when nothing meets it, the lowest predicted TTFT among the
+// workers whose TPOT it would not push over the target (it waits rather than slowing streams
+// down), else the lowest predicted TTFT.
 int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude, const RequestTraits& r,
                     const Slo& slo);
 

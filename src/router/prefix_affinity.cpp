@@ -1,23 +1,34 @@
 #include "router/prefix_affinity.h"
 
+#include <algorithm>
+
 namespace anychip::router {
 
-std::optional<std::string> PrefixAffinity::lookup(uint64_t key) const {
-  if (key == 0) return std::nullopt;
+std::map<std::string, int> PrefixAffinity::cached_blocks(const std::vector<uint64_t>& keys) const {
+  std::map<std::string, int> out;
   std::lock_guard lock(mu_);
-  auto it = map_.find(key);
-  if (it == map_.end()) return std::nullopt;
-  return it->second;
+  // Longest prefix first: a worker's first hit is the most it holds.
+  for (size_t i = keys.size(); i-- > 0;) {
+    auto it = holders_.find(keys[i]);
+    if (it == holders_.end()) continue;
+    for (const std::string& w : it->second) out.emplace(w, static_cast<int>(i + 1));
+  }
+  return out;
 }
 
-void PrefixAffinity::record(uint64_t key, const std::string& worker) {
-  if (key == 0 || capacity_ == 0) return;
+void PrefixAffinity::record(const std::vector<uint64_t>& keys, const std::string& worker) {
+  if (capacity_ == 0) return;
   std::lock_guard lock(mu_);
-  auto [it, inserted] = map_.insert_or_assign(key, worker);
-  if (!inserted) return;
-  order_.push_back(key);
-  while (map_.size() > capacity_) {
-    map_.erase(order_.front());
+  for (uint64_t key : keys) {
+    auto [it, inserted] = holders_.try_emplace(key);
+    std::vector<std::string>& h = it->second;
+    h.erase(std::remove(h.begin(), h.end(), worker), h.end());
+    h.insert(h.begin(), worker);
+    if (h.size() > kMaxHolders) h.pop_back();
+    if (inserted) order_.push_back(key);
+  }
+  while (holders_.size() > capacity_) {
+    holders_.erase(order_.front());
     order_.pop_front();
   }
 }

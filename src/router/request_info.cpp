@@ -8,15 +8,19 @@ namespace {
 
 using json = nlohmann::json;
 
-// FNV-1a: stable across processes and runs (std::hash need not be), cheap, good enough to key a
-// bounded affinity table.
-uint64_t fnv1a(const std::string& s) {
+// FNV-1a, read off at every block boundary: one pass over the prompt gives every prefix's hash.
+// Stable across processes and runs (std::hash need not be), cheap, good enough to key a bounded
+// table.
+std::vector<uint64_t> prefix_hashes(const std::string& s) {
+  std::vector<uint64_t> keys;
   uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
+  const size_t end = std::min(s.size() / kPrefixBlockChars, kMaxPrefixBlocks) * kPrefixBlockChars;
+  for (size_t i = 0; i < end; ++i) {
+    h ^= static_cast<unsigned char>(s[i]);
     h *= 1099511628211ull;
+    if ((i + 1) % kPrefixBlockChars == 0) keys.push_back(h);
   }
-  return h;
+  return keys;
 }
 
 // The prompt as one text: a chat's roles and string contents (or text parts) in order.
@@ -61,7 +65,7 @@ RequestInfo inspect_request(const std::string& body, bool chat) {
   }
   const std::string text = prompt_text(j, chat);
   info.prompt_chars = static_cast<int>(std::min<size_t>(text.size(), 1u << 30));
-  if (text.size() >= kPrefixChars) info.prefix_key = fnv1a(text.substr(0, kPrefixChars));
+  info.prefix_keys = prefix_hashes(text);
   return info;
 }
 

@@ -11,7 +11,7 @@ void RouterMetrics::count_request(int status) {
   ++requests_by_code_[status];
 }
 
-std::string RouterMetrics::render(const std::vector<WorkerStats>& workers, int healthy) const {
+std::string RouterMetrics::render(const std::vector<WorkerStats>& workers, int healthy, const FleetTotals& totals) const {
   server::PrometheusWriter w;
   w.header("anychip_router_http_requests_total", "counter", "HTTP requests the router answered, by status code.");
   {
@@ -27,6 +27,12 @@ std::string RouterMetrics::render(const std::vector<WorkerStats>& workers, int h
            static_cast<double>(broken_streams_.load()));
   w.scalar("anychip_router_workers", "gauge", "Workers known to the router.", static_cast<double>(workers.size()));
   w.scalar("anychip_router_workers_healthy", "gauge", "Workers taking requests (healthy, breaker closed).", healthy);
+  w.scalar("anychip_router_generated_tokens_total", "counter",
+           "Tokens generated in the answers the router forwarded (usage, else one per streamed chunk).",
+           static_cast<double>(totals.generated_tokens));
+  w.scalar("anychip_router_cost_total", "counter",
+           "Price per hour times the time workers were busy with the router's requests, all workers ever known.",
+           totals.cost);
 
   // One family at a time, as the exposition format requires.
   const auto family = [&](const std::string& name, const std::string& type, const std::string& help, auto value) {
@@ -56,6 +62,12 @@ std::string RouterMetrics::render(const std::vector<WorkerStats>& workers, int h
          });
   family("anychip_router_worker_price_per_hour", "gauge", "The worker's advertised price per hour.",
          [](const WorkerStats& s) { return s.price_per_hour; });
+  family("anychip_router_worker_generated_tokens_total", "counter", "Tokens generated in the answers forwarded from it.",
+         [](const WorkerStats& s) { return s.generated_tokens; });
+  family("anychip_router_worker_busy_seconds_total", "counter",
+         "Seconds with at least one of the router's requests open on it.", [](const WorkerStats& s) { return s.busy_seconds; });
+  family("anychip_router_worker_cost_total", "counter", "Its price per hour over its busy time.",
+         [](const WorkerStats& s) { return s.cost; });
   return w.str();
 }
 

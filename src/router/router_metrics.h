@@ -1,6 +1,8 @@
 #pragma once
 // The router's Prometheus text: fleet totals (requests by status, retries, streams broken by a
-// worker, workers healthy) and per-worker series labelled worker="http://host:port".
+// worker, workers healthy, tokens generated and what they cost) and per-worker series labelled
+// worker="http://host:port". Cost is the workers' price per hour over the time they were busy
+// with this router's requests: divided by the tokens, the price of a million tokens.
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -18,7 +20,7 @@ class RouterMetrics {
   void count_retry() { retries_.fetch_add(1); }
   void count_broken_stream() { broken_streams_.fetch_add(1); }
 
-  std::string render(const std::vector<WorkerStats>& workers, int healthy) const;
+  std::string render(const std::vector<WorkerStats>& workers, int healthy, const FleetTotals& totals) const;
 
  private:
   mutable std::mutex mu_;

@@ -8,9 +8,15 @@
 #include <set>
 #include <thread>
 
+#include "router/etcd_fleet_watcher.h"
+#include "router/etcd_publisher.h"
+#include "router/dashboard_page.h"
+#include "router/fleet_history.h"
 #include "router/fleet_protocol.h"
+#include "router/fleet_view.h"
 #include "router/health_checker.h"
 #include "router/request_info.h"
+#include "router/token_count.h"
 #include "server/api_error.h"
 #include "server/listen_socket.h"
 #include "server/sse.h"
@@ -32,7 +38,10 @@ std::string allowed_methods(const std::string& path) {
       path == "/v1/fleet/heartbeat") {
     return "POST";
   }
-  if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics") return "GET, HEAD";
+  if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0 || path == "/health" || path == "/metrics" ||
+      path == "/" || path == "/fleet" || path == "/fleet/history") {
+    return "GET, HEAD";
+  }
   return "";
 }
 
@@ -97,16 +106,30 @@ bool RouterServer::wait_idle(std::chrono::steady_clock::time_point deadline) con
 }
 
 RouterServer::RouterServer(RouterOptions options)
-    : options_(std::move(options)), fleet_(options_.fleet), http_(std::make_unique<httplib::Server>()) {
+    : options_(std::move(options)),
+      fleet_(options_.fleet),
+      history_(std::make_unique<FleetHistory>(fleet_, std::chrono::seconds(1), 300)),
+      http_(std::make_unique<httplib::Server>()) {
   install_routes();
 }
 
 RouterServer::~RouterServer() {
   stop();
   health_.reset();
+  etcd_watcher_.reset();
+  publisher_.reset();
+  history_.reset();
 }
 
 void RouterServer::start_health_checks() { health_ = std::make_unique<HealthChecker>(fleet_, options_.health_interval, options_.api_key); }
+
+void RouterServer::start_etcd_membership() {
+  if (!options_.etcd) return;
+  publisher_ = std::make_unique<EtcdPublisher>(*options_.etcd);
+  etcd_watcher_ = std::make_unique<EtcdFleetWatcher>(*options_.etcd, fleet_, [this](const std::string& url) {
+    publisher_->key_deleted(url);
+  });
+}
 
 int RouterServer::bind() { return server::bind_server(*http_, options_.host, options_.port); }
 
@@ -153,7 +176,9 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
   RequestTraits traits;
   traits.prompt_tokens = info.prompt_chars / 4 + 1;
   traits.max_tokens = info.max_tokens;
-  traits.affinity = affinity_.lookup(info.prefix_key);
+  for (const auto& [worker, blocks] : affinity_.cached_blocks(info.prefix_keys)) {
+    traits.cached_tokens[worker] = static_cast<int>(blocks * kPrefixBlockChars / 4);  // the prompt estimate's scale
+  }
   const std::string auth = req.get_header_value("Authorization");
 
   std::set<std::string> tried;
@@ -162,7 +187,12 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
   std::string last_body, last_type;
   std::string last_failure;
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    const auto ws = fleet_.snapshot(Clock::now());
+    auto ws = fleet_.snapshot(Clock::now());
+    for (WorkerSnapshot& w : ws) {
+      const LatencyScale scale = calibration_.scale(w.id, Clock::now());
+      w.ttft_scale = scale.ttft;
+      w.tpot_scale = scale.tpot;
+    }
     std::vector<int> exclude;
     bool any_serves_model = false;
     for (size_t i = 0; i < ws.size(); ++i) {
@@ -182,8 +212,16 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
     const std::string worker = ws[static_cast<size_t>(idx)].id;
     tried.insert(worker);
     if (attempt > 0) metrics_.count_retry();
+    // What the profile alone predicts, to learn how far off the worker really is.
+    std::optional<Prediction> predicted;
+    if (ws[static_cast<size_t>(idx)].profile.has) {
+      WorkerSnapshot as_profiled = ws[static_cast<size_t>(idx)];
+      as_profiled.ttft_scale = as_profiled.tpot_scale = 1;
+      predicted = predict(as_profiled, traits);
+    }
 
-    fleet_.begin_request(worker);
+    const Clock::time_point sent = Clock::now();
+    fleet_.begin_request(worker, sent);
     auto up = std::make_shared<Upstream>(worker, path, req.body, auth, options_.upstream);
     const Upstream::Head head = up->wait_head();
     if (!head.ok) {
@@ -204,7 +242,8 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
         std::fprintf(stderr, "anychip route: %s failed before the first token; trying another worker\n", worker.c_str());
         continue;
       }
-      affinity_.record(info.prefix_key, worker);
+      const Clock::time_point first_token = Clock::now();
+      affinity_.record(info.prefix_keys, worker);
       // Committed: from here the client has this worker's stream. A failure ends it with an
       // error event (never [DONE]) so clients do not mistake a cut reply for a whole one.
       auto finished = std::make_shared<bool>(false);
@@ -213,11 +252,20 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
       res.set_header("X-Anychip-Worker", worker);
       res.set_chunked_content_provider(
           "text/event-stream",
-          [this, up, worker, finished, active, pending = std::move(first)](size_t, httplib::DataSink& sink) mutable {
+          [this, up, worker, finished, active, pending = std::move(first), counter = StreamTokenCounter(), counted = uint64_t{0},
+           predicted, sent, first_token](size_t, httplib::DataSink& sink) mutable {
+            // Tokens are counted as they pass, so the fleet's tokens/s is live rather than a burst
+            // at each reply's end (a final usage chunk may correct the count upwards).
+            const auto count_new_tokens = [&] {
+              if (counter.tokens() > counted) fleet_.add_generated_tokens(worker, counter.tokens() - counted);
+              counted = std::max(counted, counter.tokens());
+            };
             std::string chunk;
             for (;;) {
               const size_t end = complete_events_end(pending);
               if (end > 0) {
+                counter.feed(std::string_view(pending).substr(0, end));
+                count_new_tokens();
                 if (!sink.write(pending.data(), end)) return false;  // the client went away
                 pending.erase(0, end);
               }
@@ -231,9 +279,21 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
               const std::string ev = stream_error_event(up->error());
               sink.write(ev.data(), ev.size());
             } else {
-              fleet_.end_request(worker, true, Clock::now());
+              const Clock::time_point end = Clock::now();
+              fleet_.end_request(worker, true, end);
+              counter.feed(pending);
               if (!pending.empty()) sink.write(pending.data(), pending.size());
+              if (predicted) {
+                // As loadgen and vLLM define them: TPOT over the tokens after the first.
+                const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+                const uint64_t n = counter.tokens();
+                calibration_.observe(worker, predicted->ttft_ms, ms(first_token - sent), predicted->tpot_ms,
+                                     n > 1 ? std::optional<double>(ms(end - first_token) / static_cast<double>(n - 1))
+                                           : std::nullopt,
+                                     end);
+              }
             }
+            count_new_tokens();
             sink.done();
             return true;
           },
@@ -262,7 +322,10 @@ void RouterServer::handle_completion(const httplib::Request& req, httplib::Respo
       continue;
     }
     fleet_.end_request(worker, true, Clock::now());
-    if (head.status == 200) affinity_.record(info.prefix_key, worker);
+    if (head.status == 200) {
+      affinity_.record(info.prefix_keys, worker);
+      fleet_.add_generated_tokens(worker, completion_tokens_in(body));
+    }
     res.status = head.status;
     res.set_header("X-Anychip-Worker", worker);
     res.set_content(body, head.content_type.empty() ? "application/json" : head.content_type);
@@ -330,7 +393,10 @@ void RouterServer::install_routes() {
   });
   s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     metrics_.count_request(res.status);
-    if (req.path == "/health" || req.path == "/metrics" || req.path == "/v1/fleet/heartbeat") return;  // polled often
+    if (req.path == "/health" || req.path == "/metrics" || req.path == "/v1/fleet/heartbeat" || req.path == "/fleet" ||
+        req.path == "/fleet/history") {
+      return;  // polled often
+    }
     const std::string worker = res.get_header_value("X-Anychip-Worker");
     // One call per line: lines from many threads do not interleave.
     std::fprintf(stderr, "anychip route: %s %s %d%s%s\n", req.method.c_str(), req.path.c_str(), res.status,
@@ -377,6 +443,7 @@ void RouterServer::install_routes() {
     check_key(req);
     const WorkerReport r = parse_registration(req.body);
     fleet_.register_worker(r, Clock::now());
+    if (publisher_) publisher_->registered(r);
     std::fprintf(stderr, "anychip route: worker %s joined (%s, price %.4g/h, %s profile)\n", r.url.c_str(),
                  r.device.empty() ? "device unknown" : r.device.c_str(), r.price_per_hour,
                  r.profile.has ? "with" : "no");
@@ -389,6 +456,7 @@ void RouterServer::install_routes() {
     if (!fleet_.heartbeat(url, load, Clock::now())) {
       throw ApiError(404, "Unknown worker " + url + "; register first.", "not_found_error", "url", "unknown_worker");
     }
+    if (publisher_) publisher_->heartbeat(url, load);
     res.set_content(R"({"status":"ok"})", "application/json");
   });
 
@@ -403,9 +471,30 @@ void RouterServer::install_routes() {
     res.set_content(nlohmann::json{{"status", n > 0 ? "ok" : "no_healthy_worker"}, {"healthy_workers", n}}.dump(),
                     "application/json");
   });
+  // The dashboard and its data are open like /metrics: operators' views, no completions.
+  s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    const std::string_view page = dashboard_html();
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
+  });
+  s.Get("/fleet", [this](const httplib::Request&, httplib::Response& res) {
+    const auto now = Clock::now();
+    FleetViewContext c;
+    c.policy = policy_name(options_.policy);
+    c.time_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    c.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    if (options_.etcd) c.etcd = options_.etcd->endpoint + " " + options_.etcd->prefix;
+    c.healthy = fleet_.healthy_count(now);
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(server::dump_json(fleet_view(fleet_.stats(now), fleet_.totals(now), c)), "application/json");
+  });
+  s.Get("/fleet/history", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(server::dump_json(history_->series()), "application/json");
+  });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     const auto now = Clock::now();
-    res.set_content(metrics_.render(fleet_.stats(now), fleet_.healthy_count(now)),
+    res.set_content(metrics_.render(fleet_.stats(now), fleet_.healthy_count(now), fleet_.totals(now)),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
 }

@@ -5,9 +5,12 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "router/etcd_keys.h"
 #include "router/fleet.h"
+#include "router/latency_calibration.h"
 #include "router/policy.h"
 #include "router/prefix_affinity.h"
 #include "router/router_metrics.h"
@@ -32,9 +35,14 @@ struct RouterOptions {
   UpstreamOptions upstream;
   std::chrono::milliseconds health_interval{1000};
   FleetOptions fleet;
+  // Share the fleet with other routers through etcd (set lease_ttl to fleet.heartbeat_ttl).
+  std::optional<EtcdOptions> etcd;
 };
 
 class HealthChecker;
+class FleetHistory;
+class EtcdPublisher;
+class EtcdFleetWatcher;
 
 class RouterServer {
  public:
@@ -46,6 +54,9 @@ class RouterServer {
   Fleet& fleet() { return fleet_; }
   // Starts health checks (after the static workers are added).
   void start_health_checks();
+  // With options.etcd: lists the shared fleet (before returning, when etcd answers), then keeps
+  // it in step, and publishes the workers that join here. Throws anychip::Error for a bad URL.
+  void start_etcd_membership();
   int bind();     // returns the port; throws anychip::Error
   bool listen();  // blocks until stop()
   bool wait_running(std::chrono::milliseconds timeout);
@@ -63,13 +74,19 @@ class RouterServer {
   int choose(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude, const RequestTraits& traits);
 
   RouterOptions options_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   Fleet fleet_;
+  std::unique_ptr<FleetHistory> history_;  // reads fleet_: declared after it
   PrefixAffinity affinity_;
+  LatencyCalibration calibration_;
   RouterMetrics metrics_;
   std::atomic<uint64_t> rr_counter_{0};
   std::atomic<bool> draining_{false};
   std::atomic<int> active_{0};  // completions whose response is not yet fully written
   std::unique_ptr<HealthChecker> health_;
+  // The watcher calls the publisher: declared after it, so destroyed before it.
+  std::unique_ptr<EtcdPublisher> publisher_;
+  std::unique_ptr<EtcdFleetWatcher> etcd_watcher_;
   std::unique_ptr<httplib::Server> http_;
 };
 

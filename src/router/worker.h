@@ -31,6 +31,9 @@ struct WorkerSnapshot {
   double price_per_hour = 0;
   PerfProfile profile;
   std::vector<std::string> models;
+  // Its recent observed over predicted latencies (LatencyCalibration); 1: as profiled.
+  double ttft_scale = 1;
+  double tpot_scale = 1;
 };
 
 }  // namespace anychip::router

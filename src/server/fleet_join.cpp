@@ -24,8 +24,8 @@ FleetMember::~FleetMember() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool FleetMember::post(const std::string& path, const nlohmann::json& body, int* status) {
-  httplib::Client cli(options_.router_url);
+bool FleetMember::post(const std::string& router, const std::string& path, const nlohmann::json& body, int* status) {
+  httplib::Client cli(router);
   cli.set_connection_timeout(1);
   cli.set_read_timeout(2);
   cli.set_keep_alive(false);
@@ -37,33 +37,61 @@ bool FleetMember::post(const std::string& path, const nlohmann::json& body, int*
 }
 
 void FleetMember::loop() {
+  const size_t routers = options_.router_urls.size();
+  size_t current = 0;  // the router talked to
+  size_t silent = 0;   // routers in a row that did not answer
   bool registered = false;
   bool warned = false;  // one line per outage, not one a second
   std::unique_lock lock(mu_);
-  do {
+  while (!stop_) {
     lock.unlock();
+    const std::string& router = options_.router_urls[current];
     int status = 0;
     if (!registered) {
-      registered = post("/v1/fleet/register", registration_, &status);
+      registered = post(router, "/v1/fleet/register", registration_, &status);
       if (registered) {
-        std::fprintf(stderr, "anychip serve: joined the fleet at %s as %s\n", options_.router_url.c_str(),
+        std::fprintf(stderr, "anychip serve: joined the fleet at %s as %s\n", router.c_str(),
                      registration_.value("url", "").c_str());
         warned = false;
       }
     } else {
       nlohmann::json beat = load_();
       beat["url"] = registration_["url"];
-      if (!post("/v1/fleet/heartbeat", beat, &status)) {
+      if (!post(router, "/v1/fleet/heartbeat", beat, &status)) {
         registered = false;  // 404: the router forgot us; no answer: register once it is back
       }
     }
-    if (status != 200 && !warned) {
-      std::fprintf(stderr, "anychip serve: cannot reach the router at %s (%s); retrying\n", options_.router_url.c_str(),
-                   status == 0 ? "no answer" : ("HTTP " + std::to_string(status)).c_str());
+    if (status == 404) {
+      // Normal after a router restart: it lists us from etcd (or not at all) but has no heartbeat.
+      std::fprintf(stderr, "anychip serve: the router at %s does not know this worker; registering again\n", router.c_str());
+    } else if (status != 200 && !warned) {
+      std::fprintf(stderr, "anychip serve: cannot reach the router at %s (%s); %s\n", router.c_str(),
+                   status == 0 ? "no answer" : ("HTTP " + std::to_string(status)).c_str(),
+                   routers > 1 && status == 0 ? "trying the next" : "retrying");
       warned = true;
     }
+    // No answer: that router is gone, try the next one at once (each once before waiting).
+    bool retry_now = false;
+    if (status == 0 && routers > 1) {
+      current = (current + 1) % routers;
+      registered = false;
+      retry_now = ++silent < routers;
+    } else {
+      silent = 0;
+    }
     lock.lock();
-  } while (!cv_.wait_for(lock, options_.interval, [this] { return stop_; }));
+    if (!retry_now) cv_.wait_for(lock, options_.interval, [this] { return stop_; });
+  }
+}
+
+std::string normalize_router_url(const std::string& url) {
+  std::string u = url;
+  while (!u.empty() && u.back() == '/') u.pop_back();
+  const size_t host = u.rfind("http://", 0) == 0 ? 7 : u.rfind("https://", 0) == 0 ? 8 : std::string::npos;
+  if (host == std::string::npos || host >= u.size() || u.find_first_of("/ @?#", host) != std::string::npos) {
+    throw Error("bad router URL '" + url + "' for --join: expected http://HOST:PORT");
+  }
+  return u;
 }
 
 nlohmann::json load_profile_file(const std::string& path) {

@@ -1,7 +1,9 @@
 #pragma once
-// `anychip serve --join ROUTER_URL`: registers this worker with an `anychip route` and sends a
+// `anychip serve --join ROUTER_URL...`: registers this worker with an `anychip route` and sends a
 // heartbeat with its live load about once a second, registering again whenever the router does
-// not know it (the router restarted, or dropped it after missed heartbeats).
+// not know it (the router restarted, or dropped it after missed heartbeats). Given several
+// routers (replicas sharing their fleet through etcd), it talks to one at a time and moves to
+// the next when that one stops answering.
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -9,11 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace anychip::server {
 
 struct JoinOptions {
-  std::string router_url;   // http://HOST:PORT of the router
+  std::vector<std::string> router_urls;  // http://HOST:PORT of each router; at least one
   std::string api_key;      // sent to the router when set
   std::chrono::milliseconds interval{1000};
 };
@@ -30,7 +33,7 @@ class FleetMember {
  private:
   void loop();
   // True when the router answered 200.
-  bool post(const std::string& path, const nlohmann::json& body, int* status);
+  bool post(const std::string& router, const std::string& path, const nlohmann::json& body, int* status);
 
   JoinOptions options_;
   nlohmann::json registration_;
@@ -40,6 +43,10 @@ class FleetMember {
   bool stop_ = false;
   std::thread thread_;
 };
+
+// A router's base URL for --join: "http(s)://HOST:PORT" (a trailing '/' dropped); throws
+// anychip::Error naming the value otherwise.
+std::string normalize_router_url(const std::string& url);
 
 // A worker profile for the registration: the "profile" array of `anychip bench --batch ...
 // --json` output (the whole object or just the array). Throws anychip::Error naming the file.

@@ -52,9 +52,9 @@ export async function startServer(model, extraArgs = []) {
   };
 }
 
-// Starts `anychip route --port 0` (ready once listening; workers may join later).
-export async function startRouter(extraArgs = []) {
-  const proc = spawn(BIN, ['route', '--host', '127.0.0.1', '--port', '0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+// Starts `anychip route` on `port` (0: any free one; ready once listening; workers may join later).
+export async function startRouter(extraArgs = [], { port: wanted = 0 } = {}) {
+  const proc = spawn(BIN, ['route', '--host', '127.0.0.1', '--port', String(wanted), ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const exited = once(proc, 'exit');
   const port = await new Promise((resolve, reject) => {
@@ -120,4 +120,31 @@ export async function metrics(baseURL) {
     values[line.slice(0, i)] = Number(line.slice(i + 1));
   }
   return values;
+}
+
+// The router's GET /fleet.
+export async function fleet(baseURL) {
+  const r = await fetch(`${baseURL}/fleet`);
+  if (r.status !== 200) throw new Error(`GET /fleet: HTTP ${r.status}`);
+  return r.json();
+}
+
+// Polls cond() every 100 ms until it is true; throws after ms, with log() in the message.
+export async function waitFor(what, cond, ms = 15000, log = () => '') {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// A TCP port free right now (bound and released: for servers that cannot take port 0).
+export async function freePort() {
+  const net = await import('node:net');
+  const srv = net.createServer();
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address();
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
 }
