@@ -1,22 +1,29 @@
 #include "backend/cpu/stream_read.h"
 
+#include <cstring>
+
 #include "backend/cpu/kernels/matmul_kernels.h"
 
 namespace anychip::cpu {
 
+static uint64_t load_word(const uint8_t* p, size_t i) {
+  uint64_t w;
+  std::memcpy(&w, p + i * sizeof w, sizeof w);
+  return w;
+}
+
 uint64_t stream_read_scalar(const uint8_t* p, size_t bytes) {
-  // Independent accumulators let the loads issue back to back.
-  const auto* w = reinterpret_cast<const uint64_t*>(p);
+  // Independent accumulators let the loads issue back to back; memcpy loads any alignment.
   const size_t n = bytes / sizeof(uint64_t);
   uint64_t a = 0, b = 0, c = 0, d = 0;
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    a ^= w[i];
-    b ^= w[i + 1];
-    c ^= w[i + 2];
-    d ^= w[i + 3];
+    a ^= load_word(p, i);
+    b ^= load_word(p, i + 1);
+    c ^= load_word(p, i + 2);
+    d ^= load_word(p, i + 3);
   }
-  for (; i < n; ++i) a ^= w[i];
+  for (; i < n; ++i) a ^= load_word(p, i);
   return a ^ b ^ c ^ d;
 }
 
