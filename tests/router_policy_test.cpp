@@ -143,23 +143,24 @@ TEST(RouterPolicy, CostSloPrefersThePrefixHolderAmongWorkersWithoutProfile) {
   EXPECT_EQ(choose_cost_slo(ws, {1}, r, Slo{}), 0);
 }
 
-TEST(RouterPolicy, CostSloOverloadedQueuesRatherThanSlowingStreams) {
-  // a: a full batch still within the TPOT target; the request would wait for a slot.
-  WorkerSnapshot a = worker("a", 4, 1.0);
+TEST(RouterPolicy, CostSloOverloadedPicksTheWorkerThatMissesTheSloByTheLeast) {
+  // a: a full batch within the TPOT target, but the request would queue behind it for long.
+  WorkerSnapshot a = worker("a", 12, 1.0);
   a.max_seqs = 4;
   a.profile = profile(1000, 100, 400, 4);  // 4 sequences: 10 ms per token
-  // b: one more sequence there and every stream slows past the target.
+  // b: one more sequence there and its streams run a little over the TPOT target.
   WorkerSnapshot b = worker("b", 1, 1.0);
   b.profile = profile(2000, 20, 30, 8);  // 2 sequences at ~21 tok/s: ~95 ms per token
   RequestTraits r;
   r.prompt_tokens = 100;
   r.max_tokens = 100;
-  const Slo slo{.ttft_ms = 100, .tpot_ms = 50};
-  ASSERT_LT(predict(b, r).ttft_ms, predict(a, r).ttft_ms);  // b answers sooner...
-  ASSERT_GT(predict(b, r).tpot_ms, slo.tpot_ms);             // ...by breaking the TPOT target
-  ASSERT_GT(predict(a, r).ttft_ms, slo.ttft_ms);             // neither meets the whole SLO
-  EXPECT_EQ(choose_cost_slo({a, b}, {}, r, slo), 0);
-  EXPECT_EQ(choose_cost_slo({a, b}, {0}, r, slo), 1);  // nothing else: the lowest TTFT
+  const Slo slo{.ttft_ms = 1000, .tpot_ms = 80};
+  const Prediction pa = predict(a, r), pb = predict(b, r);
+  ASSERT_GT(pa.ttft_ms, 2 * slo.ttft_ms);  // a: more than twice the TTFT target
+  ASSERT_GT(pb.tpot_ms, slo.tpot_ms);      // b: over the TPOT target...
+  ASSERT_LT(pb.tpot_ms, 1.3 * slo.tpot_ms);  // ...by less than a third
+  EXPECT_EQ(choose_cost_slo({a, b}, {}, r, slo), 1);
+  EXPECT_EQ(choose_cost_slo({a, b}, {1}, r, slo), 0);  // nothing else: late is better than nothing
 }
 
 TEST(RouterPolicy, CostSloFallsBackToLeastLoadForWorkersWithoutProfile) {

@@ -80,10 +80,9 @@ int choose_least_load(const std::vector<WorkerSnapshot>& ws, const std::vector<i
 
 int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude, const RequestTraits& r,
                     const Slo& slo) {
-  int cheapest = -1, fastest = -1, fastest_keeping_tpot = -1;
+  int cheapest = -1, least_late = -1;
   double cheapest_cost = std::numeric_limits<double>::infinity();
-  double fastest_ttft = std::numeric_limits<double>::infinity();
-  double fastest_keeping_tpot_ttft = std::numeric_limits<double>::infinity();
+  double least_lateness = std::numeric_limits<double>::infinity();
   std::vector<int> unprofiled;
   for (int i = 0; i < static_cast<int>(ws.size()); ++i) {
     if (!eligible(ws, exclude, i)) continue;
@@ -93,13 +92,11 @@ int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int
       continue;
     }
     const Prediction p = predict(w, r);
-    if (p.ttft_ms < fastest_ttft) {
-      fastest_ttft = p.ttft_ms;
-      fastest = i;
-    }
-    if (p.tpot_ms <= slo.tpot_ms && p.ttft_ms < fastest_keeping_tpot_ttft) {
-      fastest_keeping_tpot_ttft = p.ttft_ms;
-      fastest_keeping_tpot = i;
+    // How far over the SLO it would be, in units of each target: 1.2 is 20% late.
+    const double lateness = std::max(p.ttft_ms / slo.ttft_ms, p.tpot_ms / slo.tpot_ms);
+    if (lateness < least_lateness) {
+      least_lateness = lateness;
+      least_late = i;
     }
     if (p.ttft_ms > slo.ttft_ms || p.tpot_ms > slo.tpot_ms) continue;
     // Equal costs: the less loaded one, so a cheap tier still spreads its load.
@@ -127,9 +124,10 @@ int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int
     }
     return choose_least_load(ws, skip);
   }
-  // Overloaded: this request will be late. Better late in a queue (only it waits) than in a batch
-  // grown past the TPOT target (every stream there slows down).
-  return fastest_keeping_tpot >= 0 ? fastest_keeping_tpot : fastest;
+  // Overloaded: the request will be late somewhere; where it is least late. (Not the lowest TTFT
+  // alone, which may push a batch far past the TPOT target; not a queue behind a full batch, which
+  // grows without bound while the other workers are only a little over.)
+  return least_late;
 }
 
 }  // namespace anychip::router

@@ -57,9 +57,8 @@ int choose_round_robin(const std::vector<WorkerSnapshot>& ws, const std::vector<
 int choose_least_load(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude);
 // Among the workers predicted to meet the SLO, the cheapest for this request (equal costs: the
 // less loaded); workers without a profile after those with one (the one holding most of the
-// prompt's prefix, else least load); when nothing meets it, the lowest predicted TTFT among the
-// workers whose TPOT it would not push over the target (it waits rather than slowing streams
-// down), else the lowest predicted TTFT.
+// prompt's prefix, else least load); when nothing meets it, the one predicted to miss it by the
+// least (the largest of TTFT / its target and TPOT / its target).
 int choose_cost_slo(const std::vector<WorkerSnapshot>& ws, const std::vector<int>& exclude, const RequestTraits& r,
                     const Slo& slo);
 

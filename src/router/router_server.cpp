@@ -8,9 +8,9 @@
 #include <set>
 #include <thread>
 
+#include "router/dashboard_page.h"
 #include "router/etcd_fleet_watcher.h"
 #include "router/etcd_publisher.h"
-#include "router/dashboard_page.h"
 #include "router/fleet_history.h"
 #include "router/fleet_protocol.h"
 #include "router/fleet_view.h"
