@@ -54,14 +54,22 @@ Problem make_problem(GgmlType type, size_t target_bytes) {
   return p;
 }
 
-void matvec(benchmark::State& state, GgmlType type, size_t bytes) {
+// packed: the weights in the kernel's load-time layout (the engine's default where one exists).
+void matvec(benchmark::State& state, GgmlType type, size_t bytes, bool packed) {
   Problem p = make_problem(type, bytes);
-  if (!p.kernels) {
-    state.SkipWithError("no kernel for this type");
+  if (!p.kernels || (packed && !p.kernels->pack)) {
+    state.SkipWithError(packed ? "no packed layout for this type" : "no kernel for this type");
     return;
   }
+  GemmFn gemm = p.kernels->gemm;
+  if (packed) {
+    std::vector<uint8_t> rows = std::move(p.weights);
+    p.weights.assign(p.row_bytes * static_cast<size_t>(packed_rows(p.rows)), 0);
+    p.kernels->pack(rows.data(), p.row_bytes, kCols, p.rows, p.weights.data());
+    gemm = p.kernels->gemm_packed;
+  }
   for (auto _ : state) {
-    p.kernels->gemm(p.weights.data(), p.row_bytes, kCols, p.activations.data(), p.activations.size(), 1, p.out.data(),
+    gemm(p.weights.data(), p.row_bytes, kCols, p.activations.data(), p.activations.size(), 1, p.out.data(),
                     p.out.size(), 0, p.rows);
     benchmark::DoNotOptimize(p.out.data());
   }
@@ -75,8 +83,12 @@ constexpr size_t kInMemory = 512ull * 1024 * 1024;
 void register_all() {
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q5_K, GgmlType::F16}) {
     const std::string name(type_name(type));
-    benchmark::RegisterBenchmark(("matvec/" + name + "/l2").c_str(), matvec, type, kInCache);
-    benchmark::RegisterBenchmark(("matvec/" + name + "/dram").c_str(), matvec, type, kInMemory)->MinTime(1.0);
+    for (bool packed : {false, true}) {
+      if (packed && !find_matmul_kernels(type, detect_isa())->pack) continue;
+      const std::string variant = "matvec/" + name + (packed ? "/packed" : "");
+      benchmark::RegisterBenchmark((variant + "/l2").c_str(), matvec, type, kInCache, packed);
+      benchmark::RegisterBenchmark((variant + "/dram").c_str(), matvec, type, kInMemory, packed)->MinTime(1.0);
+    }
   }
 }
 

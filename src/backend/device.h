@@ -3,6 +3,7 @@
 // allocates Buffers and executes a small set of coarse ops on Tensors (views into Buffers), in
 // order, as if on one stream; synchronize() waits for all of them. Adding a vendor means a new
 // folder under backend/ implementing Device, plus one line in registry.cpp.
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,6 +36,10 @@ class Buffer {
   virtual void read(size_t offset, void* dst, size_t bytes) const = 0;
 };
 
+// How a weight's rows are laid out: as in the file, or in a device's own matmul layout (made by
+// Device::prepare_matmul_weight; only that device's matmul reads it).
+enum class Layout : uint8_t { Rows, DevicePacked };
+
 // A 2-D view: `rows` rows of `cols` elements of `type`, rows `row_stride` bytes apart.
 struct Tensor {
   Buffer* buffer = nullptr;
@@ -43,8 +48,10 @@ struct Tensor {
   int64_t cols = 0;
   int64_t rows = 0;
   size_t row_stride = 0;
+  Layout layout = Layout::Rows;
 
   Tensor row_range(int64_t first, int64_t count) const {
+    assert(layout == Layout::Rows);
     Tensor t = *this;
     t.offset += static_cast<size_t>(first) * row_stride;
     t.rows = count;
@@ -99,6 +106,15 @@ class Device {
   // Weights in the memory-mapped model file: a device that can read host memory wraps them
   // without a copy; others upload them.
   virtual std::unique_ptr<Buffer> import_host(const void* data, size_t bytes) = 0;
+
+  // A matmul weight in the layout this device multiplies fastest. A device that makes a copy
+  // returns its buffer in `storage`, which the caller keeps as long as it uses `tensor`; the
+  // default keeps w as it is.
+  struct PreparedWeight {
+    Tensor tensor;
+    std::unique_ptr<Buffer> storage;
+  };
+  virtual PreparedWeight prepare_matmul_weight(const Tensor& w) { return {w, nullptr}; }
 
   // out[i] = table row ids[i], converted to f32.
   virtual void get_rows(const Tensor& table, std::span<const int32_t> ids, const Tensor& out) = 0;

@@ -21,6 +21,7 @@ struct LayerWeights {
 
 struct ModelWeights {
   std::unique_ptr<backend::Buffer> file_buffer;  // the whole mapped file, on the device
+  std::vector<std::unique_ptr<backend::Buffer>> prepared_buffers;  // weights the device re-laid out
   backend::Tensor token_embd, output_norm, output;
   bool tied_output = false;  // output reuses token_embd
   std::vector<LayerWeights> layers;

@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "backend/cpu/bandwidth.h"
 #include "backend/cpu/cpu_buffer.h"
@@ -45,6 +49,26 @@ backend::DeviceInfo describe_host_cpu(int threads) {
   return info;
 }
 
+// The kernel for w's layout.
+static GemmFn gemm_for(const MatmulKernels& k, const Tensor& w) {
+  return w.layout == backend::Layout::DevicePacked ? k.gemm_packed : k.gemm;
+}
+
+// The packed copy replaced these pages: out of this process's resident set (they are the mapped
+// file's, read again from it if ever touched). MADV_PAGEOUT never discards data, whatever the
+// memory is, so a borrowed buffer that isn't a file mapping is safe too.
+static void release_pages(const void* p, size_t bytes) {
+#ifdef MADV_PAGEOUT
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_PAGEOUT);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 static int resolve_threads(int threads) {
   if (threads > 0) return threads;
   const unsigned hw = std::thread::hardware_concurrency();
@@ -77,6 +101,28 @@ std::unique_ptr<backend::Buffer> CpuDevice::import_host(const void* data, size_t
 
 double CpuDevice::measure_read_bandwidth_gbs() { return cpu::measure_read_bandwidth_gbs(pool_.size()); }
 
+backend::Device::PreparedWeight CpuDevice::prepare_matmul_weight(const Tensor& w) {
+  const MatmulKernels* k = find_matmul_kernels(w.type, isa_);
+  const size_t rb = row_bytes(w.type, w.cols);
+  // ANYCHIP_NO_REPACK: the file's layout, to measure what packing gains.
+  if (!k || !k->pack || w.layout != backend::Layout::Rows || w.row_stride != rb || std::getenv("ANYCHIP_NO_REPACK")) {
+    return {w, nullptr};
+  }
+  std::unique_ptr<HostBuffer> storage = HostBuffer::allocate(rb * static_cast<size_t>(packed_rows(w.rows)));
+  const uint8_t* src = w.host_row<uint8_t>(0);
+  auto* dst = static_cast<uint8_t*>(storage->host_ptr());
+  pool_.parallel_for(packed_rows(w.rows) / kPackRows, [&](int64_t begin, int64_t end) {
+    const int64_t r0 = begin * kPackRows;
+    k->pack(src + r0 * rb, rb, w.cols, std::min(end * kPackRows, w.rows) - r0, dst + r0 * rb);
+  });
+  release_pages(src, rb * static_cast<size_t>(w.rows));
+  Tensor packed = w;
+  packed.buffer = storage.get();
+  packed.offset = 0;
+  packed.layout = backend::Layout::DevicePacked;
+  return {packed, std::move(storage)};
+}
+
 void CpuDevice::get_rows(const Tensor& table, std::span<const int32_t> ids, const Tensor& out) {
   assert(out.type == GgmlType::F32 && out.cols == table.cols && out.rows >= static_cast<int64_t>(ids.size()));
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -87,7 +133,9 @@ void CpuDevice::get_rows(const Tensor& table, std::span<const int32_t> ids, cons
 
 void CpuDevice::matmul(const Tensor& w, const Tensor& x, const Tensor& y) {
   assert(x.cols == w.cols && y.cols == w.rows && x.rows == y.rows);
-  if (const MatmulKernels* k = find_matmul_kernels(w.type, isa_)) {
+  const MatmulKernels* k = find_matmul_kernels(w.type, isa_);
+  assert(w.layout == backend::Layout::Rows || (k && k->gemm_packed));
+  if (k) {
     matmul_fast(*k, w, x, y);
   } else {
     matmul_reference(w, x, y);
@@ -105,8 +153,9 @@ void CpuDevice::matmul_fast(const MatmulKernels& k, const Tensor& w, const Tenso
   // row count is small.
   constexpr int64_t kRowsPerChunk = 16;
   const int64_t chunks = (w.rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  const GemmFn gemm = gemm_for(k, w);
   pool_.parallel_for(chunks, [&](int64_t begin, int64_t end) {
-    k.gemm(w.host_row<uint8_t>(0), w.row_stride, w.cols, act_scratch_.data(), act_row_bytes, n_tokens,
+    gemm(w.host_row<uint8_t>(0), w.row_stride, w.cols, act_scratch_.data(), act_row_bytes, n_tokens,
            y.host_row<float>(0), y.row_stride / sizeof(float), begin * kRowsPerChunk,
            std::min(end * kRowsPerChunk, w.rows));
   });
@@ -145,7 +194,7 @@ void CpuDevice::matmul_same_input(std::span<const Tensor> ws, const Tensor& x, s
       const int64_t e = std::min(end, first_chunk[i + 1]) - first_chunk[i];
       if (b >= e) continue;
       const Tensor& w = ws[i];
-      kernels[i]->gemm(w.host_row<uint8_t>(0), w.row_stride, w.cols, act_scratch_.data(), act_row_bytes, n_tokens,
+      gemm_for(*kernels[i], w)(w.host_row<uint8_t>(0), w.row_stride, w.cols, act_scratch_.data(), act_row_bytes, n_tokens,
                        ys[i].host_row<float>(0), ys[i].row_stride / sizeof(float), b * kRowsPerChunk,
                        std::min(e * kRowsPerChunk, w.rows));
     }

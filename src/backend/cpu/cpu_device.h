@@ -18,6 +18,7 @@ class CpuDevice final : public backend::Device {
   std::unique_ptr<backend::Buffer> alloc(size_t bytes) override;
   std::unique_ptr<backend::Buffer> import_host(const void* data, size_t bytes) override;
 
+  PreparedWeight prepare_matmul_weight(const backend::Tensor& w) override;
   void get_rows(const backend::Tensor& table, std::span<const int32_t> ids, const backend::Tensor& out) override;
   void matmul(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y) override;
   void matmul_same_input(std::span<const backend::Tensor> ws, const backend::Tensor& x,

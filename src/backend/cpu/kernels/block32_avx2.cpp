@@ -229,7 +229,8 @@ void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
 }  // namespace
 
 Block32Table block32_avx2_table() {
-  return {quantize_q8<false>, quantize_q8<true>, gemm<Q4_0>, gemm<Q4_1>, gemm<Q5_0>, gemm<Q5_1>, gemm<Q8_0>};
+  return {quantize_q8<false>, quantize_q8<true>, gemm<Q4_0>, gemm<Q4_1>, gemm<Q5_0>, gemm<Q5_1>, gemm<Q8_0>,
+          {}, {}, {}, {}, {}};  // no packed layouts: the AVX2 kernels read the rows as stored
 }
 
 }  // namespace anychip::cpu

@@ -157,11 +157,14 @@ std::vector<MatmulKernels> build_table() {
   };
 #if defined(__x86_64__) || defined(_M_X64)
   auto add = [&k](Isa isa, const Block32Table& t) {
-    k.push_back({GgmlType::Q4_0, GgmlType::Q8_0, isa, t.quantize_q8_0, t.q4_0});
-    k.push_back({GgmlType::Q4_1, GgmlType::Q8_1, isa, t.quantize_q8_1, t.q4_1});
-    k.push_back({GgmlType::Q5_0, GgmlType::Q8_0, isa, t.quantize_q8_0, t.q5_0});
-    k.push_back({GgmlType::Q5_1, GgmlType::Q8_1, isa, t.quantize_q8_1, t.q5_1});
-    k.push_back({GgmlType::Q8_0, GgmlType::Q8_0, isa, t.quantize_q8_0, t.q8_0});
+    auto entry = [isa](GgmlType w, GgmlType a, QuantizeActivationsFn q, GemmFn g, PackedKernels p) {
+      return MatmulKernels{w, a, isa, q, g, p.pack, p.gemm};
+    };
+    k.push_back(entry(GgmlType::Q4_0, GgmlType::Q8_0, t.quantize_q8_0, t.q4_0, t.packed_q4_0));
+    k.push_back(entry(GgmlType::Q4_1, GgmlType::Q8_1, t.quantize_q8_1, t.q4_1, t.packed_q4_1));
+    k.push_back(entry(GgmlType::Q5_0, GgmlType::Q8_0, t.quantize_q8_0, t.q5_0, t.packed_q5_0));
+    k.push_back(entry(GgmlType::Q5_1, GgmlType::Q8_1, t.quantize_q8_1, t.q5_1, t.packed_q5_1));
+    k.push_back(entry(GgmlType::Q8_0, GgmlType::Q8_0, t.quantize_q8_0, t.q8_0, t.packed_q8_0));
   };
   add(Isa::Avx2, block32_avx2_table());
   add(Isa::Avx512Vnni, block32_avx512vnni_table());

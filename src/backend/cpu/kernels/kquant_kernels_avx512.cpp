@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #include "backend/cpu/kernels/kquant_common.h"
@@ -532,9 +533,10 @@ inline void tile_group(int g, const Tile& tile, const uint8_t* const* a, float* 
   }
 }
 
-template <class K>
-void rows_many_tokens(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8_t* x, size_t x_stride,
-                      int64_t n_tokens, float* y, size_t y_stride, int64_t row_begin, int64_t row_end) {
+// unpack(row0, nr, b, tile): super-block b of rows row0..row0+nr-1 into tile.
+template <class K, class Unpack>
+void rows_many_tokens(const Unpack& unpack, int64_t nb, const uint8_t* x, size_t x_stride, int64_t n_tokens, float* y,
+                      size_t y_stride, int64_t row_begin, int64_t row_end) {
   constexpr int kTokenBlock = 256;
   constexpr int kGroup = 8;
   Tile tile;
@@ -545,7 +547,7 @@ void rows_many_tokens(const uint8_t* w, size_t row_bytes, int64_t nb, const uint
       const int nt = n_tokens - t0 < kTokenBlock ? static_cast<int>(n_tokens - t0) : kTokenBlock;
       for (int i = 0; i < nt * 16; ++i) tot[i] = 0;
       for (int64_t b = 0; b < nb; ++b) {
-        unpack_tile<K>(w, row_bytes, row0, nr, b, tile);
+        unpack(row0, nr, b, tile);
         for (int t = 0; t < nt; t += kGroup) {
           const uint8_t* a[kGroup];
           const int g = nt - t < kGroup ? nt - t : kGroup;
@@ -566,7 +568,8 @@ void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
           size_t y_stride, int64_t row_begin, int64_t row_end) {
   const int64_t nb = n / kQK;
   if (n_tokens >= kManyTokens) {
-    rows_many_tokens<K>(w, row_bytes, nb, x, x_stride, n_tokens, y, y_stride, row_begin, row_end);
+    const auto unpack = [&](int64_t row0, int nr, int64_t b, Tile& tile) { unpack_tile<K>(w, row_bytes, row0, nr, b, tile); };
+    rows_many_tokens<K>(unpack, nb, x, x_stride, n_tokens, y, y_stride, row_begin, row_end);
     return;
   }
   for (int64_t t = 0; t < n_tokens; t += 3) {
@@ -580,10 +583,152 @@ void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
   }
 }
 
+// ------------------------------------------------------------------------------------------
+// Q4_K packed at load (the layout of the model's bulk in Q4_K_M files). Per 16-row group and
+// super-block, the rows' 144-byte blocks (2304 bytes) are stored lane-major, lane r = row r:
+//   [0, 2048)     32 zmm: dword k of the rows' qs (bytes 4k..4k+3; low nibbles are elements of
+//                 sub-block 2(k/8), high nibbles of sub-block 2(k/8)+1, at dword k%8 of each)
+//   [2048, 2240)  3 zmm: the rows' 12 scale bytes as dwords u0, u1, u2
+//   [2240, 2304)  the rows' d, then their dmin (f16)
+// so a super-block of 16 rows is read as one sequential stream with vector loads and no
+// transposes, and the arithmetic is exactly tile_tokens' (bit-identical to gemm<Q4K>).
+constexpr size_t kQ4KGroupBlock = 16 * Q4K::kBytes;
+
+void pack_q4k(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
+  const int64_t nb = n / kQK;
+  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
+    for (int64_t b = 0; b < nb; ++b, dst += kQ4KGroupBlock) {
+      std::memset(dst, 0, kQ4KGroupBlock);
+      for (int64_t r = 0; r < 16 && r0 + r < rows; ++r) {
+        const uint8_t* blk = w + static_cast<size_t>(r0 + r) * row_bytes + static_cast<size_t>(b) * Q4K::kBytes;
+        for (int k = 0; k < 32; ++k) std::memcpy(dst + 64 * k + 4 * r, blk + 16 + 4 * k, 4);
+        for (int u = 0; u < 3; ++u) std::memcpy(dst + 2048 + 64 * u + 4 * r, blk + 4 + 4 * u, 4);
+        std::memcpy(dst + 2240 + 2 * r, blk, 2);
+        std::memcpy(dst + 2272 + 2 * r, blk + 2, 2);
+      }
+    }
+  }
+}
+
+// The 16 rows' sub-block scales sc[j] (int32 lanes) and their mins as int16 pairs (m, m), the
+// form tile_tokens multiplies with the pairs of 16-element activation sums.
+inline void q4k_packed_scales(const uint8_t* blk, __m512i* sc, __m512i* mpair) {
+  const __m512i u0 = _mm512_loadu_si512(blk + 2048), u1 = _mm512_loadu_si512(blk + 2112),
+                u2 = _mm512_loadu_si512(blk + 2176);
+  const __m512i m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15), m48 = _mm512_set1_epi32(48);
+  __m512i m[8];
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = _mm512_and_si512(_mm512_srli_epi32(u0, 8 * j), m63);
+    m[j] = _mm512_and_si512(_mm512_srli_epi32(u1, 8 * j), m63);
+    // Sub-blocks 4..7: low nibbles from u2, the top two bits from the high bits of u0 / u1.
+    sc[4 + j] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(u2, 8 * j), m15),
+                                _mm512_and_si512(_mm512_srli_epi32(u0, 8 * j + 2), m48));
+    m[4 + j] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(u2, 8 * j + 4), m15),
+                               _mm512_and_si512(_mm512_srli_epi32(u1, 8 * j + 2), m48));
+  }
+  for (int j = 0; j < 8; ++j) mpair[j] = _mm512_or_si512(m[j], _mm512_slli_epi32(m[j], 16));
+}
+
+inline __m512 halves16(const uint8_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+void unpack_tile_q4k_packed(const uint8_t* blk, Tile& tile) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  auto* out = reinterpret_cast<__m512i*>(tile.w);
+  for (int k = 0; k < 32; ++k) {
+    const __m512i raw = _mm512_loadu_si512(blk + 64 * k);
+    const int e = 16 * (k / 8) + k % 8;  // dword of the low nibbles' elements; high: e + 8
+    _mm512_store_si512(out + e, _mm512_and_si512(raw, m4));
+    _mm512_store_si512(out + e + 8, _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4));
+  }
+  q4k_packed_scales(blk, tile.sc, tile.m);
+  tile.d = halves16(blk + 2240);
+  tile.dmin = halves16(blk + 2272);
+}
+
+// Generation: NT tokens times one packed 16-row group, straight from the stream into registers;
+// per super-block the integer sums and float ops of tile_tokens.
+template <int NT>
+void q4k_packed_few_tokens(const uint8_t* group, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
+                           size_t y_stride, __mmask16 row_mask) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  __m512 v[NT];
+  for (int t = 0; t < NT; ++t) v[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* blk = group + static_cast<size_t>(b) * kQ4KGroupBlock;
+    for (size_t o = 0; o < kQ4KGroupBlock; o += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchDistance + o), _MM_HINT_T0);
+    }
+    const uint8_t* a[NT];
+    for (int t = 0; t < NT; ++t) a[t] = x + static_cast<size_t>(t) * x_stride + static_cast<size_t>(b) * kQ8Bytes;
+    __m512i sc[8], mpair[8];
+    q4k_packed_scales(blk, sc, mpair);
+    __m512i acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_si512();
+    for (int h = 0; h < 4; ++h) {
+      __m512i lo[NT], hi[NT];
+      for (int t = 0; t < NT; ++t) lo[t] = hi[t] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) {
+        const __m512i raw = _mm512_loadu_si512(blk + 64 * (8 * h + k));
+        const __m512i wl = _mm512_and_si512(raw, m4), wh = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
+        for (int t = 0; t < NT; ++t) {
+          lo[t] = _mm512_dpbusd_epi32(lo[t], wl, _mm512_set1_epi32(load_i32(a[t] + kQ8Qs + 4 * (16 * h + k))));
+          hi[t] = _mm512_dpbusd_epi32(hi[t], wh, _mm512_set1_epi32(load_i32(a[t] + kQ8Qs + 4 * (16 * h + 8 + k))));
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        acc[t] = _mm512_add_epi32(acc[t], _mm512_mullo_epi32(lo[t], sc[2 * h]));
+        acc[t] = _mm512_add_epi32(acc[t], _mm512_mullo_epi32(hi[t], sc[2 * h + 1]));
+      }
+    }
+    const __m512 d = halves16(blk + 2240), dmin = halves16(blk + 2272);
+    for (int t = 0; t < NT; ++t) {
+      __m512i summ = _mm512_setzero_si512();
+      for (int i = 0; i < 8; ++i) summ = _mm512_dpwssd_epi32(summ, mpair[i], _mm512_set1_epi32(load_i32(a[t] + kQ8Bsums + 4 * i)));
+      float dx;
+      std::memcpy(&dx, a[t], 4);
+      const __m512 vdx = _mm512_set1_ps(dx);
+      v[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[t]), _mm512_mul_ps(d, vdx), v[t]);
+      v[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(summ), _mm512_mul_ps(dmin, vdx), v[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(y + static_cast<size_t>(t) * y_stride, row_mask, v[t]);
+}
+
+void gemm_q4k_packed(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_t x_stride, int64_t n_tokens,
+                     float* y, size_t y_stride, int64_t row_begin, int64_t row_end) {
+  if (row_begin % 16 != 0) std::abort();  // packed groups start every 16 rows
+  const int64_t nb = n / kQK;
+  // Group g of the packed copy starts where row 16g would in the file's layout.
+  if (n_tokens >= kManyTokens) {
+    const auto unpack = [&](int64_t row0, int, int64_t b, Tile& tile) {
+      unpack_tile_q4k_packed(w + static_cast<size_t>(row0) * row_bytes + static_cast<size_t>(b) * kQ4KGroupBlock, tile);
+    };
+    rows_many_tokens<Q4K>(unpack, nb, x, x_stride, n_tokens, y, y_stride, row_begin, row_end);
+    return;
+  }
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += 16) {
+    const uint8_t* group = w + static_cast<size_t>(r0) * row_bytes;
+    const int nr = row_end - r0 < 16 ? static_cast<int>(row_end - r0) : 16;
+    const auto mask = static_cast<__mmask16>((1u << nr) - 1u);
+    for (int64_t t = 0; t < n_tokens; t += 3) {
+      const uint8_t* xt = x + static_cast<size_t>(t) * x_stride;
+      float* yt = y + static_cast<size_t>(t) * y_stride + r0;
+      switch (n_tokens - t) {
+        case 1: q4k_packed_few_tokens<1>(group, nb, xt, x_stride, yt, y_stride, mask); break;
+        case 2: q4k_packed_few_tokens<2>(group, nb, xt, x_stride, yt, y_stride, mask); break;
+        default: q4k_packed_few_tokens<3>(group, nb, xt, x_stride, yt, y_stride, mask); break;
+      }
+    }
+  }
+}
+
 const MatmulKernels kTable[] = {
     {GgmlType::Q2_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q2K>},
     {GgmlType::Q3_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q3K>},
-    {GgmlType::Q4_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q4K>},
+    {GgmlType::Q4_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q4K>, pack_q4k, gemm_q4k_packed},
     {GgmlType::Q5_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q5K>},
     {GgmlType::Q6_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q6K>},
 };

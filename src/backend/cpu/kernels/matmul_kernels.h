@@ -28,12 +28,25 @@ using QuantizeActivationsFn = void (*)(const float* x, void* dst, int64_t n);
 using GemmFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_t x_stride,
                         int64_t n_tokens, float* y, size_t y_stride, int64_t row_begin, int64_t row_end);
 
+// Copies `rows` rows of w (each row_bytes long, n elements) into dst in the kernel's own layout:
+// groups of kPackRows rows, the last one padded with zero rows, so dst holds
+// packed_rows(rows) * row_bytes bytes.
+using PackFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst);
+constexpr int64_t kPackRows = 16;
+constexpr int64_t packed_rows(int64_t rows) { return (rows + kPackRows - 1) / kPackRows * kPackRows; }
+
 struct MatmulKernels {
   GgmlType weight_type;
   GgmlType activation_type;
   Isa isa;
   QuantizeActivationsFn quantize;
   GemmFn gemm;
+  // Optional (both or neither): a weight layout made once at load that gemm_packed reads faster
+  // than the file's rows (no transposes, one sequential stream). gemm_packed takes the packed
+  // weights in place of w, with row_begin a multiple of kPackRows, and gives bit-identical results
+  // to gemm.
+  PackFn pack = nullptr;
+  GemmFn gemm_packed = nullptr;
 };
 
 // The fastest kernels for weight_type usable on `isa` (falling back to lesser ISAs), or nullptr

@@ -11,10 +11,15 @@ namespace anychip::cpu {
 #if defined(__x86_64__) || defined(_M_X64)
 
 // Block-32 families: activations Q8_0 (for Q4_0, Q5_0, Q8_0 weights) and Q8_1 (Q4_1, Q5_1).
+struct PackedKernels {
+  PackFn pack = nullptr;
+  GemmFn gemm = nullptr;
+};
 struct Block32Table {
   QuantizeActivationsFn quantize_q8_0;
   QuantizeActivationsFn quantize_q8_1;
   GemmFn q4_0, q4_1, q5_0, q5_1, q8_0;
+  PackedKernels packed_q4_0, packed_q4_1, packed_q5_0, packed_q5_1, packed_q8_0;  // optional
 };
 Block32Table block32_avx2_table();
 Block32Table block32_avx512vnni_table();  // AVX-512 F/BW/VL/DQ + VNNI (Isa::Avx512Vnni)
