@@ -1,6 +1,6 @@
 // Every matmul kernel that offers a load-time packed layout (MatmulKernels::pack), on every
-// instruction set this CPU runs: gemm_packed on the packed copy gives exactly gemm's bits on the
-// file's rows (same integer block sums, same float operations in the same order). Shapes leave
+// instruction set this CPU runs: every row unpacks to its own bytes, and gemm_packed on the packed
+// copy gives exactly gemm's bits on the file's rows (same integer block sums, same float operations in the same order). Shapes leave
 // the last 16-row group partial; row ranges start at every group; token counts cover the
 // generation path and the prompt path of each family.
 #include <gtest/gtest.h>
@@ -47,6 +47,7 @@ std::vector<const MatmulKernels*> packed_kernels_here() {
   for (auto family : {block32_kernels(), kquant_kernels(), float_kernels()}) {
     for (const MatmulKernels& k : family) {
       EXPECT_EQ(k.pack == nullptr, k.gemm_packed == nullptr) << type_traits(k.weight_type).name;
+      EXPECT_EQ(k.pack == nullptr, k.unpack_row == nullptr) << type_traits(k.weight_type).name;
       if (k.pack && testing::usable_here(k.isa)) out.push_back(&k);
     }
   }
@@ -67,6 +68,12 @@ TEST(PackedKernels, GemmPackedEqualsGemmBitForBit) {
       const std::vector<uint8_t> w = random_weights(type, s.rows, s.n, static_cast<uint32_t>(s.n * 7 + s.rows));
       std::vector<uint8_t> packed(rb * static_cast<size_t>(packed_rows(s.rows)), 0xcd);
       k->pack(w.data(), rb, s.n, s.rows, packed.data());
+      std::vector<uint8_t> row(rb);
+      for (int64_t r = 0; r < s.rows; ++r) {
+        k->unpack_row(packed.data(), rb, s.n, r, row.data());
+        ASSERT_TRUE(std::equal(row.begin(), row.end(), w.begin() + static_cast<ptrdiff_t>(rb * r)))
+            << type_traits(type).name << ": row " << r << " of " << s.rows << " does not unpack to its bytes";
+      }
       for (int64_t n_tokens : {1, 2, 3, 4, 8, 9, 12, 33}) {
         const size_t x_stride = row_bytes(k->activation_type, s.n) + 64, y_stride = static_cast<size_t>(s.rows + 3);
         std::vector<uint8_t> x(x_stride * static_cast<size_t>(n_tokens), 0xcd);

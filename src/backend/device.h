@@ -37,7 +37,7 @@ class Buffer {
 };
 
 // How a weight's rows are laid out: as in the file, or in a device's own matmul layout (made by
-// Device::prepare_matmul_weight; only that device's matmul reads it).
+// Device::prepare_matmul_weight; only that device's matmul and get_rows read it).
 enum class Layout : uint8_t { Rows, DevicePacked };
 
 // A 2-D view: `rows` rows of `cols` elements of `type`, rows `row_stride` bytes apart.

@@ -99,14 +99,15 @@ ModelWeights load_weights(const gguf::GgufFile& file, const ModelConfig& c, back
     w.output = b.bind("output.weight", {c.n_embd, c.n_vocab}, Op::MatMul);
   }
   for (int64_t i = 0; i < c.n_layer; ++i) w.layers.push_back(bind_layer(b, c, i));
-  // Matmul weights in the device's own layout. A tied output stays the embedding table, which
-  // get_rows reads row by row.
+  // Matmul weights in the device's own layout. A tied output is prepared once and serves as the
+  // embedding table too (the device's get_rows reads its own layout).
   auto prepare = [&](backend::Tensor& t) {
     backend::Device::PreparedWeight p = device.prepare_matmul_weight(t);
     t = p.tensor;
     if (p.storage) w.prepared_buffers.push_back(std::move(p.storage));
   };
-  if (!w.tied_output) prepare(w.output);
+  prepare(w.output);
+  if (w.tied_output) w.token_embd = w.output;
   for (LayerWeights& l : w.layers) {
     for (backend::Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) prepare(*t);
   }

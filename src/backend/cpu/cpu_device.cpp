@@ -125,9 +125,18 @@ backend::Device::PreparedWeight CpuDevice::prepare_matmul_weight(const Tensor& w
 
 void CpuDevice::get_rows(const Tensor& table, std::span<const int32_t> ids, const Tensor& out) {
   assert(out.type == GgmlType::F32 && out.cols == table.cols && out.rows >= static_cast<int64_t>(ids.size()));
+  // A packed table (a tied output matrix) gives its rows back in the file's layout first.
+  const MatmulKernels* packed = table.layout == backend::Layout::DevicePacked ? find_matmul_kernels(table.type, isa_) : nullptr;
+  assert(table.layout == backend::Layout::Rows || (packed && packed->unpack_row));
+  std::vector<uint8_t> row(packed ? table.row_stride : 0);
   for (size_t i = 0; i < ids.size(); ++i) {
     assert(ids[i] >= 0 && ids[i] < table.rows);
-    ref::to_f32(table.type, table.host_row<uint8_t>(ids[i]), out.host_row<float>(static_cast<int64_t>(i)), table.cols);
+    const uint8_t* src = table.host_row<uint8_t>(ids[i]);
+    if (packed) {
+      packed->unpack_row(table.host_row<uint8_t>(0), table.row_stride, table.cols, ids[i], row.data());
+      src = row.data();
+    }
+    ref::to_f32(table.type, src, out.host_row<float>(static_cast<int64_t>(i)), table.cols);
   }
 }
 

@@ -298,24 +298,52 @@ struct Q8_0 {
   }
 };
 
+// Byte offsets of row i's parts in a packed block (kQs quant bytes as kQs / 4 dwords 64 apart).
+template <class W>
+struct PackedParts {
+  static constexpr size_t kScalesAt = 16 * static_cast<size_t>(W::kQs) + (W::kQhAt >= 0 ? 64 : 0);
+  static size_t qs(int g, int64_t i) { return 64 * static_cast<size_t>(g) + 4 * static_cast<size_t>(i); }
+  static size_t qh(int64_t i) { return 16 * static_cast<size_t>(W::kQs) + 4 * static_cast<size_t>(i); }
+  static size_t d(int64_t i) { return kScalesAt + 2 * static_cast<size_t>(i); }
+  static size_t m(int64_t i) { return kScalesAt + 32 + 2 * static_cast<size_t>(i); }
+};
+
+// Q8_0 quants are stored biased by 128 (unsigned for vpdpbusd); the bias is its own inverse.
+template <class W>
+constexpr uint8_t packed_quant(uint8_t q) {
+  return W::kOff == 128 ? static_cast<uint8_t>(q ^ 0x80) : q;
+}
+
+template <class W>
+void unpack_row(const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r, uint8_t* dst) {
+  using P = PackedParts<W>;
+  const int64_t nb = n / 32, i = r % 16;
+  const uint8_t* src = packed + static_cast<size_t>(r - i) * row_bytes;
+  for (int64_t b = 0; b < nb; ++b, src += packed_block_bytes<W>(), dst += W::kBytes) {
+    for (int g = 0; g < W::kQs / 4; ++g) {
+      for (int k = 0; k < 4; ++k) dst[W::kQsAt + 4 * g + k] = packed_quant<W>(src[P::qs(g, i) + k]);
+    }
+    if constexpr (W::kQhAt >= 0) std::memcpy(dst + W::kQhAt, src + P::qh(i), 4);
+    std::memcpy(dst, src + P::d(i), 2);
+    if constexpr (W::kMin) std::memcpy(dst + 2, src + P::m(i), 2);
+  }
+}
+
 template <class W>
 void pack(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
+  using P = PackedParts<W>;
   const int64_t nb = n / 32;
-  constexpr size_t kScalesAt = 16 * static_cast<size_t>(W::kQs) + (W::kQhAt >= 0 ? 64 : 0);
   for (int64_t r0 = 0; r0 < rows; r0 += 16) {
     for (int64_t b = 0; b < nb; ++b, dst += packed_block_bytes<W>()) {
       std::memset(dst, 0, packed_block_bytes<W>());
       for (int64_t i = 0; i < 16 && r0 + i < rows; ++i) {
         const uint8_t* blk = w + static_cast<size_t>(r0 + i) * row_bytes + static_cast<size_t>(b) * W::kBytes;
         for (int g = 0; g < W::kQs / 4; ++g) {
-          for (int k = 0; k < 4; ++k) {
-            const uint8_t q = blk[W::kQsAt + 4 * g + k];
-            dst[64 * g + 4 * i + k] = W::kOff == 128 ? static_cast<uint8_t>(q ^ 0x80) : q;
-          }
+          for (int k = 0; k < 4; ++k) dst[P::qs(g, i) + k] = packed_quant<W>(blk[W::kQsAt + 4 * g + k]);
         }
-        if constexpr (W::kQhAt >= 0) std::memcpy(dst + 16 * W::kQs + 4 * i, blk + W::kQhAt, 4);
-        std::memcpy(dst + kScalesAt + 2 * i, blk, 2);                          // d
-        if constexpr (W::kMin) std::memcpy(dst + kScalesAt + 32 + 2 * i, blk + 2, 2);  // m
+        if constexpr (W::kQhAt >= 0) std::memcpy(dst + P::qh(i), blk + W::kQhAt, 4);
+        std::memcpy(dst + P::d(i), blk, 2);
+        if constexpr (W::kMin) std::memcpy(dst + P::m(i), blk + 2, 2);
       }
     }
   }
@@ -570,7 +598,7 @@ void gemm_packed(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x
 
 template <class W>
 PackedKernels packed() {
-  return {pack<W>, gemm_packed<W>};
+  return {pack<W>, gemm_packed<W>, unpack_row<W>};
 }
 
 }  // namespace

@@ -158,7 +158,7 @@ std::vector<MatmulKernels> build_table() {
 #if defined(__x86_64__) || defined(_M_X64)
   auto add = [&k](Isa isa, const Block32Table& t) {
     auto entry = [isa](GgmlType w, GgmlType a, QuantizeActivationsFn q, GemmFn g, PackedKernels p) {
-      return MatmulKernels{w, a, isa, q, g, p.pack, p.gemm};
+      return MatmulKernels{w, a, isa, q, g, p.pack, p.gemm, p.unpack_row};
     };
     k.push_back(entry(GgmlType::Q4_0, GgmlType::Q8_0, t.quantize_q8_0, t.q4_0, t.packed_q4_0));
     k.push_back(entry(GgmlType::Q4_1, GgmlType::Q8_1, t.quantize_q8_1, t.q4_1, t.packed_q4_1));

@@ -32,6 +32,9 @@ using GemmFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n, const uin
 // groups of kPackRows rows, the last one padded with zero rows, so dst holds
 // packed_rows(rows) * row_bytes bytes.
 using PackFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst);
+// Row r of packed weights, back in the file's layout (row_bytes at dst): get_rows on a packed
+// table (a tied output matrix is also the token embedding table).
+using UnpackRowFn = void (*)(const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r, uint8_t* dst);
 constexpr int64_t kPackRows = 16;
 constexpr int64_t packed_rows(int64_t rows) { return (rows + kPackRows - 1) / kPackRows * kPackRows; }
 
@@ -41,12 +44,13 @@ struct MatmulKernels {
   Isa isa;
   QuantizeActivationsFn quantize;
   GemmFn gemm;
-  // Optional (both or neither): a weight layout made once at load that gemm_packed reads faster
+  // Optional (all three or none): a weight layout made once at load that gemm_packed reads faster
   // than the file's rows (no transposes, one sequential stream). gemm_packed takes the packed
   // weights in place of w, with row_begin a multiple of kPackRows, and gives bit-identical results
   // to gemm.
   PackFn pack = nullptr;
   GemmFn gemm_packed = nullptr;
+  UnpackRowFn unpack_row = nullptr;
 };
 
 // The fastest kernels for weight_type usable on `isa` (falling back to lesser ISAs), or nullptr

@@ -14,6 +14,7 @@ namespace anychip::cpu {
 struct PackedKernels {
   PackFn pack = nullptr;
   GemmFn gemm = nullptr;
+  UnpackRowFn unpack_row = nullptr;
 };
 struct Block32Table {
   QuantizeActivationsFn quantize_q8_0;
