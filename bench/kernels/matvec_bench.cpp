@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/cpu/kernels/matmul_kernels.h"
+#include "backend/cpu/stream_read.h"
 #include "gguf/ggml_type.h"
 #include "quant/quant.h"
 
@@ -77,10 +78,20 @@ void matvec(benchmark::State& state, GgmlType type, size_t bytes, bool packed) {
   state.SetLabel(std::string(type_name(type)) + " on " + isa_name(p.kernels->isa));
 }
 
-constexpr size_t kInCache = 512 * 1024;
 constexpr size_t kInMemory = 512ull * 1024 * 1024;
 
+// The plain read loop the bandwidth probe uses, on one core: the ceiling for the DRAM figures.
+void stream(benchmark::State& state, size_t bytes) {
+  std::vector<uint8_t> buffer(bytes, 1);
+  const StreamReadFn read = stream_read_for_this_cpu();
+  for (auto _ : state) benchmark::DoNotOptimize(read(buffer.data(), buffer.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
+}
+
+constexpr size_t kInCache = 512 * 1024;
+
 void register_all() {
+  benchmark::RegisterBenchmark("stream/dram", stream, kInMemory)->MinTime(1.0);
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q5_K, GgmlType::F16}) {
     const std::string name(type_name(type));
     for (bool packed : {false, true}) {
