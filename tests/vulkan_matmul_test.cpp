@@ -15,22 +15,6 @@
 namespace anychip::testing {
 namespace {
 
-const GgmlType kWeightTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1,
-                                 GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K,
-                                 GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
-
-// Rows of very different scales, one all-zero row, asymmetric rows for the types with a min.
-std::vector<uint8_t> random_weights(GgmlType type, int64_t rows, int64_t cols, uint32_t seed) {
-  const size_t rb = row_bytes(type, cols);
-  std::vector<uint8_t> w(rb * static_cast<size_t>(rows));
-  for (int64_t r = 0; r < rows; ++r) {
-    std::vector<float> row = random_floats(static_cast<size_t>(cols), seed + static_cast<uint32_t>(r));
-    const float scale = r == 2 ? 0.0f : std::ldexp(1.0f, static_cast<int>(r % 5) - 2);
-    for (auto& v : row) v = v * scale + (r % 3 == 1 ? 0.4f * scale : 0.0f);
-    quant::quantize_row(type, row.data(), w.data() + rb * static_cast<size_t>(r), cols);
-  }
-  return w;
-}
 
 // What the shader is specified to compute: dequantized weights times activations, the
 // activations rounded to f16/bf16 for half weights as the CPU backend does.
@@ -47,23 +31,12 @@ float expected_dot(GgmlType type, const float* w_row, const float* x, int64_t co
   return static_cast<float>(acc);
 }
 
-// Shapes per type: columns a multiple of the block size, plus a ragged float case.
-std::vector<int64_t> cols_for(GgmlType type) {
-  const int64_t block = type_traits(type).block_size;
-  if (block == 1) return {50, 256};
-  if (block == 32) return {96, 512};
-  return {256, 768};
-}
-
-// Tensor data starts at an even but not 4-aligned byte offset (float32 tables: 4-aligned).
-size_t odd_offset(GgmlType type) { return type == GgmlType::F32 ? 8 : 6; }
-
 class VulkanMatmul : public VulkanTest {};
 
 TEST_P(VulkanMatmul, EveryWeightTypeMatchesReference) {
-  for (GgmlType type : kWeightTypes) {
+  for (GgmlType type : kAllWeightTypes) {
     ASSERT_TRUE(dev->supports(backend::Op::MatMul, type)) << type_name(type);
-    for (int64_t cols : cols_for(type)) {
+    for (int64_t cols : matmul_cols_for(type)) {
       const int64_t rows = 37;
       const auto w = random_weights(type, rows, cols, 7 + static_cast<uint32_t>(cols));
       const size_t rb = row_bytes(type, cols);
@@ -91,10 +64,10 @@ TEST_P(VulkanMatmul, EveryWeightTypeMatchesReference) {
 }
 
 TEST_P(VulkanMatmul, GetRowsDequantizesEveryType) {
-  std::vector<GgmlType> types(std::begin(kWeightTypes), std::end(kWeightTypes));
+  std::vector<GgmlType> types(std::begin(kAllWeightTypes), std::end(kAllWeightTypes));
   for (GgmlType type : types) {
     ASSERT_TRUE(dev->supports(backend::Op::GetRows, type)) << type_name(type);
-    for (int64_t cols : cols_for(type)) {
+    for (int64_t cols : matmul_cols_for(type)) {
       const int64_t rows = 9;
       const auto w = random_weights(type, rows, cols, 3);
       const size_t rb = row_bytes(type, cols);

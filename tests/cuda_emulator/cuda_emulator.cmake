@@ -29,4 +29,5 @@ add_executable(anychip_cuda_emulated_tests
 target_link_libraries(anychip_cuda_emulated_tests PRIVATE anychip_cuda_emulated anychip_model GTest::gtest_main)
 target_compile_definitions(anychip_cuda_emulated_tests PRIVATE ANYCHIP_SHARED_DIR="${ANYCHIP_SHARED_DIR}")
 target_compile_options(anychip_cuda_emulated_tests PRIVATE -Wno-missing-field-initializers)
+target_include_directories(anychip_cuda_emulated_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})  # support/*.h
 gtest_discover_tests(anychip_cuda_emulated_tests TEST_PREFIX "Emulated/" DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)

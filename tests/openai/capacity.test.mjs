@@ -15,7 +15,9 @@ let server;
 let client;
 
 before(async () => {
-  server = await startServer(MODEL, ['--max-seqs', '1', '--max-queue', '1', '--ctx-size', '4096']);
+  // A drain long enough for two full generations in the slowest build (ASan on a loaded CI
+  // machine took over 30 s, the default, and the drain rightly cut the streams short).
+  server = await startServer(MODEL, ['--max-seqs', '1', '--max-queue', '1', '--ctx-size', '4096', '--drain-timeout', '600']);
   client = new OpenAI({ apiKey: 'unused', baseURL: `${server.baseURL}/v1`, maxRetries: 0, timeout: 60000 });
 });
 

@@ -163,7 +163,7 @@ void CpuDevice::matmul_fast(const MatmulKernels& k, const Tensor& w, const Tenso
   constexpr int64_t kRowsPerChunk = 16;
   const int64_t chunks = (w.rows + kRowsPerChunk - 1) / kRowsPerChunk;
   const GemmFn gemm = gemm_for(k, w);
-  pool_.parallel_for(chunks, [&](int64_t begin, int64_t end) {
+  pool_.parallel_for_balanced(chunks, [&](int64_t begin, int64_t end) {
     gemm(w.host_row<uint8_t>(0), w.row_stride, w.cols, act_scratch_.data(), act_row_bytes, n_tokens,
            y.host_row<float>(0), y.row_stride / sizeof(float), begin * kRowsPerChunk,
            std::min(end * kRowsPerChunk, w.rows));
@@ -197,7 +197,7 @@ void CpuDevice::matmul_same_input(std::span<const Tensor> ws, const Tensor& x, s
     assert(ws[i].cols == x.cols && ys[i].cols == ws[i].rows && ys[i].rows == n_tokens);
     first_chunk[i + 1] = first_chunk[i] + (ws[i].rows + kRowsPerChunk - 1) / kRowsPerChunk;
   }
-  pool_.parallel_for(first_chunk[ws.size()], [&](int64_t begin, int64_t end) {
+  pool_.parallel_for_balanced(first_chunk[ws.size()], [&](int64_t begin, int64_t end) {
     for (size_t i = 0; i < ws.size(); ++i) {
       const int64_t b = std::max(begin, first_chunk[i]) - first_chunk[i];
       const int64_t e = std::min(end, first_chunk[i + 1]) - first_chunk[i];
@@ -275,7 +275,7 @@ void CpuDevice::attention(const Tensor& q, const Tensor& k_cache, const Tensor& 
   const AttentionHeadF16Fn fast = k_cache.type == GgmlType::F16 && p.head_dim % 16 == 0 && p.head_dim <= 256
                                       ? find_attention_f16(isa_)
                                       : nullptr;
-  pool_.parallel_for(q.rows * p.n_head, [&](int64_t begin, int64_t end) {
+  pool_.parallel_for_balanced(q.rows * p.n_head, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const int64_t t = i / p.n_head;
       const int h = static_cast<int>(i % p.n_head);

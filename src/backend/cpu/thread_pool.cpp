@@ -24,9 +24,33 @@ void run_share(const std::function<void(int64_t, int64_t)>& fn, int64_t n, int i
   if (begin < end) fn(begin, end);
 }
 
+constexpr uint64_t pack_bounds(int64_t front, int64_t back) {
+  return (static_cast<uint64_t>(front) << 32) | static_cast<uint64_t>(back);
+}
+constexpr int64_t front_of(uint64_t v) { return static_cast<int64_t>(v >> 32); }
+constexpr int64_t back_of(uint64_t v) { return static_cast<int64_t>(v & 0xffffffffu); }
+
+// Claims a piece of [front, back): from the front, a quarter of what is left (the owner: a few
+// calls, each continuing its stream), or from the back, half of what is left (a thief: the two
+// then finish about together). Returns false when nothing is left.
+bool claim(std::atomic<uint64_t>& bounds, bool from_front, int64_t& begin, int64_t& end) {
+  uint64_t v = bounds.load(std::memory_order_relaxed);
+  for (;;) {
+    const int64_t f = front_of(v), b = back_of(v);
+    if (f >= b) return false;
+    const int64_t piece = std::max<int64_t>(1, from_front ? (b - f + 3) / 4 : (b - f) / 2);
+    const uint64_t next = from_front ? pack_bounds(f + piece, b) : pack_bounds(f, b - piece);
+    if (bounds.compare_exchange_weak(v, next, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+      begin = from_front ? f : b - piece;
+      end = from_front ? f + piece : b;
+      return true;
+    }
+  }
+}
+
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) : n_threads_(std::max(1, threads)) {
+ThreadPool::ThreadPool(int threads) : n_threads_(std::max(1, threads)), shares_(static_cast<size_t>(std::max(1, threads))) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
 
@@ -40,7 +64,14 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) { dispatch(n, fn, false); }
+
+void ThreadPool::parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  // The bounds are 32-bit halves of one word.
+  dispatch(n, fn, n < (int64_t{1} << 31));
+}
+
+void ThreadPool::dispatch(int64_t n, const std::function<void(int64_t, int64_t)>& fn, bool balanced) {
   if (n <= 0) return;
   if (n_threads_ == 1 || n == 1) {
     fn(0, n);
@@ -50,12 +81,34 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     std::lock_guard lock(mutex_);
     job_ = &fn;
     job_n_ = n;
+    job_balanced_ = balanced;
+    if (balanced) {
+      for (int i = 0; i < n_threads_; ++i) {
+        shares_[static_cast<size_t>(i)].bounds.store(pack_bounds(n * i / n_threads_, n * (i + 1) / n_threads_),
+                                                     std::memory_order_relaxed);
+      }
+    }
     pending_.store(n_threads_ - 1, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);
   }
   if (sleepers_.load() > 0) wake_.notify_all();
-  run_share(fn, n, 0, n_threads_);
+  run(0);
   while (pending_.load(std::memory_order_acquire) != 0) ANYCHIP_CPU_RELAX();
+}
+
+// Thread `index`'s part of the current job.
+void ThreadPool::run(int index) {
+  const std::function<void(int64_t, int64_t)>& fn = *job_;
+  if (!job_balanced_) {
+    run_share(fn, job_n_, index, n_threads_);
+    return;
+  }
+  int64_t begin = 0, end = 0;
+  while (claim(shares_[static_cast<size_t>(index)].bounds, true, begin, end)) fn(begin, end);
+  for (int k = 1; k < n_threads_; ++k) {
+    auto& victim = shares_[static_cast<size_t>((index + k) % n_threads_)].bounds;
+    while (claim(victim, false, begin, end)) fn(begin, end);
+  }
 }
 
 void ThreadPool::worker(int index) {
@@ -66,8 +119,6 @@ void ThreadPool::worker(int index) {
     while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_until) {
       for (int i = 0; i < 64; ++i) ANYCHIP_CPU_RELAX();
     }
-    const std::function<void(int64_t, int64_t)>* job;
-    int64_t n;
     {
       std::unique_lock lock(mutex_);
       if (generation_.load() == seen) {
@@ -77,10 +128,8 @@ void ThreadPool::worker(int index) {
       }
       if (stop_) return;
       seen = generation_.load();
-      job = job_;
-      n = job_n_;
     }
-    run_share(*job, n, index, n_threads_);
+    run(index);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }

@@ -21,9 +21,22 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
   // Calls fn(begin, end) on disjoint chunks covering [0, n); the caller's thread takes a share.
+  // Thread i gets exactly [n*i/size, n*(i+1)/size) in one call.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
+  // The same cover, balanced: each thread walks its own share front to back in shrinking pieces
+  // (so its reads stay one stream), and a thread that runs out takes pieces from the back of the
+  // others' shares. For work whose threads run at different speeds (a core shared with another
+  // tenant, memory contention): the op ends when the work does, not when the slowest share does.
+  void parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
+  // The unclaimed part [front, back) of one thread's share, in one word so that the owner taking
+  // from the front and a thief taking from the back never claim the same index.
+  struct alignas(64) Share {
+    std::atomic<uint64_t> bounds{0};
+  };
+  void dispatch(int64_t n, const std::function<void(int64_t, int64_t)>& fn, bool balanced);
+  void run(int index);
   void worker(int index);
 
   int n_threads_;
@@ -32,6 +45,8 @@ class ThreadPool {
   std::condition_variable wake_;
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
   int64_t job_n_ = 0;
+  bool job_balanced_ = false;
+  std::vector<Share> shares_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<int> sleepers_{0};
