@@ -38,6 +38,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "backend/cpu/kernels/packed_layout.h"
 #include "backend/cpu/kernels/x86_kernel_tables.h"
 
 namespace anychip::cpu {
@@ -298,55 +299,27 @@ struct Q8_0 {
   }
 };
 
-// Byte offsets of row i's parts in a packed block (kQs quant bytes as kQs / 4 dwords 64 apart).
+// W's packed layout: its quants (Q8_0's biased to w + 128) as kQs / 4 vectors, then Q5's qh as
+// one vector, then the 16 rows' d and, for the types with a min, their m.
 template <class W>
-struct PackedParts {
-  static constexpr size_t kScalesAt = 16 * static_cast<size_t>(W::kQs) + (W::kQhAt >= 0 ? 64 : 0);
-  static size_t qs(int g, int64_t i) { return 64 * static_cast<size_t>(g) + 4 * static_cast<size_t>(i); }
-  static size_t qh(int64_t i) { return 16 * static_cast<size_t>(W::kQs) + 4 * static_cast<size_t>(i); }
-  static size_t d(int64_t i) { return kScalesAt + 2 * static_cast<size_t>(i); }
-  static size_t m(int64_t i) { return kScalesAt + 32 + 2 * static_cast<size_t>(i); }
-};
-
-// Q8_0 quants are stored biased by 128 (unsigned for vpdpbusd); the bias is its own inverse.
-template <class W>
-constexpr uint8_t packed_quant(uint8_t q) {
-  return W::kOff == 128 ? static_cast<uint8_t>(q ^ 0x80) : q;
-}
-
-template <class W>
-void unpack_row(const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r, uint8_t* dst) {
-  using P = PackedParts<W>;
-  const int64_t nb = n / 32, i = r % 16;
-  const uint8_t* src = packed + static_cast<size_t>(r - i) * row_bytes;
-  for (int64_t b = 0; b < nb; ++b, src += packed_block_bytes<W>(), dst += W::kBytes) {
-    for (int g = 0; g < W::kQs / 4; ++g) {
-      for (int k = 0; k < 4; ++k) dst[W::kQsAt + 4 * g + k] = packed_quant<W>(src[P::qs(g, i) + k]);
-    }
-    if constexpr (W::kQhAt >= 0) std::memcpy(dst + W::kQhAt, src + P::qh(i), 4);
-    std::memcpy(dst, src + P::d(i), 2);
-    if constexpr (W::kMin) std::memcpy(dst + 2, src + P::m(i), 2);
-  }
+constexpr PackedLayout layout_of() {
+  constexpr int kScalesAt = 16 * W::kQs + (W::kQhAt >= 0 ? 64 : 0);
+  return {static_cast<int>(W::kBytes),
+          32,
+          static_cast<uint8_t>(W::kOff == 128 ? 0x80 : 0),
+          {{W::kQsAt, W::kQs / 4, 0}, {W::kQhAt, W::kQhAt >= 0 ? 1 : 0, 16 * W::kQs}, {0, 0, 0}},
+          {{0, kScalesAt}, {2, W::kMin ? kScalesAt + 32 : -1}}};
 }
 
 template <class W>
 void pack(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
-  using P = PackedParts<W>;
-  const int64_t nb = n / 32;
-  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
-    for (int64_t b = 0; b < nb; ++b, dst += packed_block_bytes<W>()) {
-      std::memset(dst, 0, packed_block_bytes<W>());
-      for (int64_t i = 0; i < 16 && r0 + i < rows; ++i) {
-        const uint8_t* blk = w + static_cast<size_t>(r0 + i) * row_bytes + static_cast<size_t>(b) * W::kBytes;
-        for (int g = 0; g < W::kQs / 4; ++g) {
-          for (int k = 0; k < 4; ++k) dst[P::qs(g, i) + k] = packed_quant<W>(blk[W::kQsAt + 4 * g + k]);
-        }
-        if constexpr (W::kQhAt >= 0) std::memcpy(dst + P::qh(i), blk + W::kQhAt, 4);
-        std::memcpy(dst + P::d(i), blk, 2);
-        if constexpr (W::kMin) std::memcpy(dst + P::m(i), blk + 2, 2);
-      }
-    }
-  }
+  static_assert(layout_of<W>().group_block() == packed_block_bytes<W>());
+  pack_rows(layout_of<W>(), w, row_bytes, n, rows, dst);
+}
+
+template <class W>
+void unpack_row(const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r, uint8_t* dst) {
+  unpack_packed_row(layout_of<W>(), packed, row_bytes, n, r, dst);
 }
 
 // Per activation block and token: its scale, and either -zero_point * sum(q) (types without a

@@ -21,6 +21,7 @@
 
 #include "backend/cpu/kernels/kquant_common.h"
 #include "backend/cpu/kernels/kquant_x86_scales.h"
+#include "backend/cpu/kernels/packed_layout.h"
 
 namespace anychip::cpu::kquant {
 namespace {
@@ -584,54 +585,6 @@ void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
 }
 
 // ------------------------------------------------------------------------------------------
-// Packed layouts: per 16-row group and super-block, each run of dwords of a row's block goes to
-// lane r (= row r) of as many consecutive zmm, and each f16 to entry r of a 16-entry array.
-struct DwordRun {
-  int src, count, dst;  // count dwords at byte src of a row's block -> count zmm at byte dst (0: none)
-};
-struct HalfAt {
-  int src, dst;  // an f16 at byte src of a row's block -> 16 f16 at byte dst (-1: none)
-};
-struct PackedLayout {
-  int block_bytes;  // one row's super-block
-  DwordRun runs[3];
-  HalfAt halves[2];
-  constexpr size_t group_block() const { return 16 * static_cast<size_t>(block_bytes); }
-};
-
-void pack_rows(const PackedLayout& L, const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
-  const int64_t nb = n / kQK;
-  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
-    for (int64_t b = 0; b < nb; ++b, dst += L.group_block()) {
-      std::memset(dst, 0, L.group_block());
-      for (int64_t r = 0; r < 16 && r0 + r < rows; ++r) {
-        const uint8_t* blk = w + static_cast<size_t>(r0 + r) * row_bytes + static_cast<size_t>(b) * L.block_bytes;
-        for (const DwordRun& run : L.runs) {
-          for (int k = 0; k < run.count; ++k) std::memcpy(dst + run.dst + 64 * k + 4 * r, blk + run.src + 4 * k, 4);
-        }
-        for (const HalfAt& h : L.halves) {
-          if (h.dst >= 0) std::memcpy(dst + h.dst + 2 * r, blk + h.src, 2);
-        }
-      }
-    }
-  }
-}
-
-void unpack_packed_row(const PackedLayout& L, const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r,
-                       uint8_t* dst) {
-  const int64_t nb = n / kQK, i = r % 16;
-  const uint8_t* src = packed + static_cast<size_t>(r - i) * row_bytes;
-  for (int64_t b = 0; b < nb; ++b, src += L.group_block(), dst += L.block_bytes) {
-    for (const DwordRun& run : L.runs) {
-      for (int k = 0; k < run.count; ++k) std::memcpy(dst + run.src + 4 * k, src + run.dst + 64 * k + 4 * i, 4);
-    }
-    for (const HalfAt& h : L.halves) {
-      if (h.dst >= 0) std::memcpy(dst + h.src, src + h.dst + 2 * i, 2);
-    }
-  }
-}
-
-// ------------------------------------------------------------------------------------------
 // Q4_K packed at load (the layout of the model's bulk in Q4_K_M files). Per 16-row group and
 // super-block, the rows' 144-byte blocks (2304 bytes) are stored lane-major, lane r = row r:
 //   [0, 2048)     32 zmm: dword k of the rows' qs (bytes 4k..4k+3; low nibbles are elements of
@@ -642,7 +595,7 @@ void unpack_packed_row(const PackedLayout& L, const uint8_t* packed, size_t row_
 // transposes, and the arithmetic is exactly tile_tokens' (bit-identical to gemm<Q4K>).
 constexpr size_t kQ4KGroupBlock = 16 * Q4K::kBytes;
 
-constexpr PackedLayout kQ4KLayout = {Q4K::kBytes, {{16, 32, 0}, {4, 3, 2048}, {0, 0, 0}}, {{0, 2240}, {2, 2272}}};
+constexpr PackedLayout kQ4KLayout = {Q4K::kBytes, kQK, 0, {{16, 32, 0}, {4, 3, 2048}, {0, 0, 0}}, {{0, 2240}, {2, 2272}}};
 static_assert(kQ4KLayout.group_block() == kQ4KGroupBlock);
 
 void pack_q4k(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
