@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "support/gguf_edit.h"
@@ -260,6 +261,39 @@ TEST(CliBench, JsonReportsSpeedsAndRoofline) {
   // is checked here; speeds are measured by benchmarks, not asserted in tests.
   EXPECT_NEAR(j["roofline_frac"].get<double>(),
               j["gen_bandwidth_gbs"].get<double>() / j["machine_bandwidth_gbs"].get<double>(), 1e-9);
+}
+
+// --profile: every op of the measured generation runs, counted and timed. The demo model has 4
+// layers; each generated token runs per layer 2 norms, 2 grouped and 2 single matmuls, 2 ropes,
+// 2 cache stores, attention, swiglu and 2 adds, then the output's row pick, norm and matmul.
+TEST(CliBench, ProfileCountsEveryOpOfGeneration) {
+  const auto r = testing::run_anychip(
+      {"bench", "-m", kDemo.string(), "-t", "1", "-p", "8", "-n", "5", "-r", "2", "--profile", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.contains("generation_profile")) << r.out;
+  std::map<std::string, int64_t> calls;
+  double share = 0;
+  for (const auto& e : j["generation_profile"]) {
+    calls[e["op"].get<std::string>()] = e["calls"].get<int64_t>();
+    EXPECT_GE(e["seconds"].get<double>(), 0.0) << e.dump();
+    share += e["share"].get<double>();
+  }
+  const int64_t tokens = 5 * 2;  // measured runs only: the warm-up is left out
+  const std::map<std::string, int64_t> per_token = {
+      {"rms_norm", 2 * 4 + 1}, {"matmul_same_input f32 f32 f32", 4}, {"matmul_same_input f32 f32", 4},
+      {"matmul f32", 2 * 4 + 1}, {"rope", 2 * 4}, {"store_rows", 2 * 4}, {"attention", 4},
+      {"swiglu", 4}, {"add", 2 * 4}, {"get_rows", 2}};
+  for (const auto& [op, n] : per_token) EXPECT_EQ(calls[op], n * tokens) << op;
+  EXPECT_TRUE(calls.contains("(between ops)"));
+  EXPECT_EQ(calls.size(), per_token.size() + 1) << r.out;
+  EXPECT_NEAR(share, 1.0, 1e-9);
+}
+
+TEST(CliBench, ProfileWithBatchIsRefused) {
+  const auto r = testing::run_anychip({"bench", "-m", kDemo.string(), "--batch", "2", "--profile"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("--profile"), std::string::npos) << r.err;
 }
 
 TEST(CliFleet, BadRouterAndEtcdValuesAreNamedAndRefused) {

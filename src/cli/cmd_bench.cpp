@@ -7,11 +7,13 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "backend/profiling_device.h"
 #include "backend/registry.h"
 #include "cli/commands.h"
 #include "engine/batch_benchmark.h"
 #include "engine/benchmark.h"
 #include "model/model.h"
+#include "util/error.h"
 
 namespace anychip::cli {
 namespace {
@@ -22,6 +24,7 @@ struct BenchCliOptions {
   int threads = 0;
   engine::BenchOptions bench;
   bool json = false;
+  bool profile = false;  // time each op of the generation phase
   std::vector<int> batches;  // serving-engine throughput at these batch sizes
 };
 
@@ -53,13 +56,46 @@ int bench_batches(const BenchCliOptions& o, backend::Device& device, model::Mode
   return 0;
 }
 
+// Where generation's time went: per op, and the rest (between ops: the engine, sampling).
+nlohmann::json generation_profile(const backend::ProfilingDevice& p) {
+  const double wall = p.wall_seconds();
+  nlohmann::json rows = nlohmann::json::array();
+  double in_ops = 0;
+  for (const auto& e : p.entries()) {
+    rows.push_back({{"op", e.name}, {"calls", e.calls}, {"seconds", e.seconds}, {"share", wall > 0 ? e.seconds / wall : 0}});
+    in_ops += e.seconds;
+  }
+  rows.push_back({{"op", "(between ops)"}, {"calls", 0}, {"seconds", wall - in_ops}, {"share", wall > 0 ? (wall - in_ops) / wall : 0}});
+  return rows;
+}
+
+void print_profile(const nlohmann::json& rows) {
+  std::printf("generation profile (the measured generation runs):\n");
+  std::printf("  %-36s %8s %10s %7s\n", "op", "calls", "ms", "share");
+  for (const auto& r : rows) {
+    std::printf("  %-36s %8lld %10.2f %6.1f%%\n", r["op"].get<std::string>().c_str(), r["calls"].get<long long>(),
+                1e3 * r["seconds"].get<double>(), 100.0 * r["share"].get<double>());
+  }
+}
+
 int bench(const BenchCliOptions& o) {
+  if (o.profile && !o.batches.empty()) throw Error("--profile times the single-sequence bench; it does not apply with --batch");
   backend::DeviceOptions dopts;
   dopts.threads = o.threads;
   auto device = backend::create_device(o.device, dopts);
-  auto model = model::Model::load(o.model_path, *device);
+  std::unique_ptr<backend::ProfilingDevice> profiler;
+  if (o.profile) profiler = std::make_unique<backend::ProfilingDevice>(*device);
+  backend::Device& run_on = profiler ? static_cast<backend::Device&>(*profiler) : *device;
+  auto model = model::Model::load(o.model_path, run_on);
   if (!o.batches.empty()) return bench_batches(o, *device, *model);
-  engine::BenchResult r = engine::run_benchmark(*model, o.bench);
+  engine::BenchOptions bench_options = o.bench;
+  if (profiler) {
+    bench_options.on_phase = [&](engine::BenchOptions::Phase phase) {
+      profiler->set_recording(phase == engine::BenchOptions::Phase::Generation);
+    };
+  }
+  engine::BenchResult r = engine::run_benchmark(*model, bench_options);
+  nlohmann::json profile = profiler ? generation_profile(*profiler) : nlohmann::json();
   const double rss_mib = peak_rss_mib();  // before the bandwidth probe's buffer
   engine::measure_roofline(*device, r);
   if (o.json) {
@@ -79,6 +115,7 @@ int bench(const BenchCliOptions& o) {
         {"roofline_frac", r.roofline_frac},
         {"peak_rss_mib", rss_mib},
     };
+    if (profiler) out["generation_profile"] = profile;
     std::cout << out.dump() << "\n";
     return 0;
   }
@@ -91,6 +128,7 @@ int bench(const BenchCliOptions& o) {
               r.weight_bytes_per_token / 1e6);
   std::printf("roofline     %8.2f GB/s measured read bandwidth -> %.1f%%\n", r.machine_bandwidth_gbs, 100.0 * r.roofline_frac);
   std::printf("peak RSS     %8.1f MiB\n", rss_mib);
+  if (profiler) print_profile(profile);
   return 0;
 }
 
@@ -106,6 +144,8 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_option("-r,--repeats", o->bench.repeats, "Measured runs after one warm-up")->check(CLI::Range(1, 1000));
   cmd->add_option("--device", o->device, "Device: cpu (default), cuda[:N] or vulkan[:N] (see info --devices)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
+  cmd->add_flag("--profile", o->profile,
+                "Also time every op of the generation phase (synchronizing after each) and print where the time went");
   cmd->add_option("--batch", o->batches,
                   "Serving throughput instead: prefill and decode tokens/s with this many sequences at once "
                   "(comma-separated list, e.g. 1,8,16)")

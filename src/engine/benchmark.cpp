@@ -29,9 +29,11 @@ BenchResult run_benchmark(model::Model& model, const BenchOptions& o) {
   std::vector<float> logits;
   using clock = std::chrono::steady_clock;
   for (int rep = 0; rep <= o.repeats; ++rep) {
+    if (o.on_phase) o.on_phase(rep == 0 ? BenchOptions::Phase::WarmUp : BenchOptions::Phase::Prompt);
     auto t0 = clock::now();
     model.forward(prompt, 0, cache, logits);
     const double pp_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    if (o.on_phase && rep > 0) o.on_phase(BenchOptions::Phase::Generation);
     t0 = clock::now();
     int32_t pos = o.prompt_tokens;
     for (int i = 0; i < o.gen_tokens; ++i) {

@@ -2,6 +2,7 @@
 // Prompt-processing and generation speed of a model on its device, measured the way the
 // llama.cpp peer script measures it (same synthetic prompt ids, greedy decode), with the
 // generation's achieved weight-read bandwidth against the device's measured roofline.
+#include <functional>
 #include <vector>
 
 #include "model/model.h"
@@ -12,6 +13,9 @@ struct BenchOptions {
   int prompt_tokens = 128;
   int gen_tokens = 64;
   int repeats = 3;  // measured runs after one warm-up
+  // Called as each phase starts.
+  enum class Phase { WarmUp, Prompt, Generation };
+  std::function<void(Phase)> on_phase;
 };
 
 struct BenchResult {

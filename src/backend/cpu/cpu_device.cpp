@@ -76,7 +76,8 @@ static int resolve_threads(int threads) {
 }
 
 CpuDevice::CpuDevice(int threads)
-    : info_(describe_host_cpu(resolve_threads(threads))), pool_(resolve_threads(threads)), isa_(detect_isa()) {}
+    : info_(describe_host_cpu(resolve_threads(threads))), pool_(resolve_threads(threads)), isa_(detect_isa()),
+      row_kernels_(find_row_kernels(isa_)) {}
 
 bool CpuDevice::supports(backend::Op op, GgmlType type) const {
   switch (op) {
@@ -248,8 +249,13 @@ void CpuDevice::rms_norm(const Tensor& x, const Tensor& weight, float eps, const
 
 void CpuDevice::rope(const Tensor& x, std::span<const int32_t> positions, const backend::RopeParams& p) {
   assert(static_cast<int64_t>(positions.size()) == x.rows && x.cols % p.head_dim == 0);
+  // Every head of a row shares the row's angles.
+  std::vector<float> cos_sin(static_cast<size_t>(p.head_dim));
+  float* c = cos_sin.data();
+  float* s = c + p.head_dim / 2;
   for (int64_t t = 0; t < x.rows; ++t) {
-    for (int64_t h = 0; h < x.cols / p.head_dim; ++h) ref::rope(x.host_row<float>(t) + h * p.head_dim, positions[t], p);
+    ref::rope_angles(positions[t], p, c, s);
+    for (int64_t h = 0; h < x.cols / p.head_dim; ++h) ref::rope_rotate(x.host_row<float>(t) + h * p.head_dim, c, s, p);
   }
 }
 
@@ -259,8 +265,7 @@ void CpuDevice::store_rows(const Tensor& src, std::span<const int32_t> cache_row
     assert(cache_rows[t] >= 0 && cache_rows[t] < cache.rows);
     const float* s = src.host_row<float>(t);
     if (cache.type == GgmlType::F16) {
-      uint16_t* d = cache.host_row<uint16_t>(cache_rows[t]);
-      for (int64_t i = 0; i < src.cols; ++i) d[i] = quant::fp32_to_fp16(s[i]);
+      row_kernels_.to_f16(s, cache.host_row<uint16_t>(cache_rows[t]), src.cols);
     } else {
       float* d = cache.host_row<float>(cache_rows[t]);
       for (int64_t i = 0; i < src.cols; ++i) d[i] = s[i];
@@ -272,9 +277,7 @@ void CpuDevice::attention(const Tensor& q, const Tensor& k_cache, const Tensor& 
                           std::span<const int32_t> positions, const backend::KvPages& pages,
                           const backend::AttentionParams& p, const Tensor& out) {
   const int group = p.n_head / p.n_head_kv;
-  const AttentionHeadF16Fn fast = k_cache.type == GgmlType::F16 && p.head_dim % 16 == 0 && p.head_dim <= 256
-                                      ? find_attention_f16(isa_)
-                                      : nullptr;
+  const AttentionHeadF16Fn fast = k_cache.type == GgmlType::F16 ? find_attention_f16(isa_, p.head_dim) : nullptr;
   pool_.parallel_for_balanced(q.rows * p.n_head, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const int64_t t = i / p.n_head;
@@ -296,7 +299,9 @@ void CpuDevice::attention(const Tensor& q, const Tensor& k_cache, const Tensor& 
 }
 
 void CpuDevice::swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) {
-  for (int64_t t = 0; t < gate.rows; ++t) ref::swiglu(gate.host_row<float>(t), up.host_row<float>(t), out.host_row<float>(t), gate.cols);
+  for (int64_t t = 0; t < gate.rows; ++t) {
+    row_kernels_.swiglu(gate.host_row<float>(t), up.host_row<float>(t), out.host_row<float>(t), gate.cols);
+  }
 }
 
 void CpuDevice::add(const Tensor& x, const Tensor& y) {

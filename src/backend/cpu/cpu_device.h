@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backend/cpu/kernels/matmul_kernels.h"
+#include "backend/cpu/kernels/row_kernels.h"
 #include "backend/cpu/thread_pool.h"
 #include "backend/device.h"
 
@@ -42,6 +43,7 @@ class CpuDevice final : public backend::Device {
   backend::DeviceInfo info_;
   ThreadPool pool_;
   Isa isa_;
+  const RowKernels& row_kernels_;
   std::vector<uint8_t> act_scratch_;  // quantized activations, reused between matmuls
 };
 

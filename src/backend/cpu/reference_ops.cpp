@@ -102,22 +102,34 @@ void rms_norm(const float* x, const float* weight, float eps, float* y, int64_t 
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * weight[i];
 }
 
-void rope(float* head, int32_t position, const backend::RopeParams& p) {
-  const int half = p.head_dim / 2;
+void rope_angles(int32_t position, const backend::RopeParams& p, float* cos_out, float* sin_out) {
   // theta_i = pos * base^(-2i/d), stepped by repeated multiplication as llama.cpp does, so the
   // angles (and their float rounding) match the reference.
   const float theta_scale = std::pow(p.theta, -2.0f / static_cast<float>(p.head_dim));
   float theta = static_cast<float>(position);
-  for (int i = 0; i < half; ++i, theta *= theta_scale) {
+  for (int i = 0; i < p.head_dim / 2; ++i, theta *= theta_scale) {
     const float factor = p.freq_factors ? p.freq_factors[i] : 1.0f;
     const float angle = p.freq_scale * theta / factor;
-    const float c = std::cos(angle), s = std::sin(angle);
+    cos_out[i] = std::cos(angle);
+    sin_out[i] = std::sin(angle);
+  }
+}
+
+void rope_rotate(float* head, const float* cos_in, const float* sin_in, const backend::RopeParams& p) {
+  const int half = p.head_dim / 2;
+  for (int i = 0; i < half; ++i) {
     const int a = p.style == backend::RopeStyle::Normal ? 2 * i : i;
     const int b = p.style == backend::RopeStyle::Normal ? 2 * i + 1 : i + half;
     const float x0 = head[a], x1 = head[b];
-    head[a] = x0 * c - x1 * s;
-    head[b] = x0 * s + x1 * c;
+    head[a] = x0 * cos_in[i] - x1 * sin_in[i];
+    head[b] = x0 * sin_in[i] + x1 * cos_in[i];
   }
+}
+
+void rope(float* head, int32_t position, const backend::RopeParams& p) {
+  std::vector<float> c(static_cast<size_t>(p.head_dim / 2)), s(c.size());
+  rope_angles(position, p, c.data(), s.data());
+  rope_rotate(head, c.data(), s.data(), p);
 }
 
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {

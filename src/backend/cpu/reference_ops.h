@@ -28,6 +28,10 @@ void matvec(GgmlType type, const uint8_t* w, size_t row_bytes, int64_t cols, con
             float* y, int64_t row_begin, int64_t row_end);
 void rms_norm(const float* x, const float* weight, float eps, float* y, int64_t n);
 void rope(float* head, int32_t position, const backend::RopeParams& p);
+// rope in two steps, for rotating many heads at one position: the head_dim / 2 cosines and sines
+// once, then each head. rope(head, position, p) is exactly these two.
+void rope_angles(int32_t position, const backend::RopeParams& p, float* cos_out, float* sin_out);
+void rope_rotate(float* head, const float* cos_in, const float* sin_in, const backend::RopeParams& p);
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
 // One query head of one query against `n_keys` cached keys/values (f16 or f32 cache rows).
 // Key/value i lives in cache row blocks[i / block_size] * block_size + i % block_size.

@@ -17,7 +17,7 @@ using AttentionHeadF16Fn = void (*)(const float* q, const uint16_t* k, const uin
                                     const int32_t* blocks, int block_size, int head_dim, int64_t n_keys, float scale,
                                     float* out);
 
-// nullptr when no fast version exists for this ISA.
-AttentionHeadF16Fn find_attention_f16(Isa isa);
+// nullptr when no fast version exists for this ISA and head size.
+AttentionHeadF16Fn find_attention_f16(Isa isa, int head_dim);
 
 }  // namespace anychip::cpu

@@ -5,6 +5,7 @@
 // table getters after detect_isa() said the instruction set is there (the tables themselves hold
 // only pointers, so fetching one is safe on any x86 CPU).
 #include "backend/cpu/kernels/matmul_kernels.h"
+#include "backend/cpu/kernels/row_kernels.h"
 
 namespace anychip::cpu {
 
@@ -32,6 +33,9 @@ struct FloatTable {
 };
 FloatTable float_avx2_table();
 FloatTable float_avx512_table();  // uses AVX512_BF16 too: Isa::Avx512Vnni only
+
+RowKernels row_kernels_avx2();
+RowKernels row_kernels_avx512();  // AVX-512 F (Isa::Avx512 and up)
 
 #endif
 

@@ -1,0 +1,29 @@
+#include "backend/cpu/kernels/row_kernels.h"
+
+#include "backend/cpu/kernels/x86_kernel_tables.h"
+#include "backend/cpu/reference_ops.h"
+#include "quant/quant.h"
+
+namespace anychip::cpu {
+namespace {
+
+void to_f16_portable(const float* x, uint16_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = quant::fp32_to_fp16(x[i]);
+}
+
+const RowKernels kPortable{Isa::Scalar, ref::swiglu, to_f16_portable};
+
+}  // namespace
+
+const RowKernels& find_row_kernels(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  static const RowKernels avx2 = row_kernels_avx2();
+  static const RowKernels avx512 = row_kernels_avx512();
+  if (isa == Isa::Avx512 || isa == Isa::Avx512Vnni) return avx512;
+  if (isa == Isa::Avx2) return avx2;
+#endif
+  (void)isa;
+  return kPortable;
+}
+
+}  // namespace anychip::cpu
