@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -77,6 +78,40 @@ TEST(ThreadPool, BalancedLoopTakesWorkFromAStalledThread) {
   });
   // The caller did its own half and took most of what the worker had not claimed.
   EXPECT_GT(done_by_others.load(), n / 2 + n / 8);
+}
+
+// The done hook runs once on every thread, after all of the work (so after that thread's last
+// piece), and before the call returns.
+TEST(ThreadPool, BalancedDoneHookRunsOncePerThreadAfterTheWork) {
+  for (int threads : {1, 2, 3}) {
+    for (int64_t n : {1, 5, 300}) {
+      ThreadPool pool(threads);
+      std::atomic<int64_t> covered{0};
+      std::vector<std::atomic<int>> done(static_cast<size_t>(threads));
+      std::mutex mu;
+      std::set<std::thread::id> finished;  // threads whose hook has run
+      bool work_after_done = false;
+      pool.parallel_for_balanced(
+          n,
+          [&](int64_t begin, int64_t end) {
+            {
+              std::lock_guard lock(mu);
+              if (finished.contains(std::this_thread::get_id())) work_after_done = true;
+            }
+            covered.fetch_add(end - begin);
+          },
+          [&](int thread) {
+            ASSERT_GE(thread, 0);
+            ASSERT_LT(thread, threads);
+            done[static_cast<size_t>(thread)].fetch_add(1);
+            std::lock_guard lock(mu);
+            finished.insert(std::this_thread::get_id());
+          });
+      EXPECT_EQ(covered.load(), n);
+      for (int t = 0; t < threads; ++t) EXPECT_EQ(done[static_cast<size_t>(t)].load(), 1) << t << " of " << threads << ", n " << n;
+      EXPECT_FALSE(work_after_done);
+    }
+  }
 }
 
 }  // namespace

@@ -161,14 +161,28 @@ void CpuDevice::matmul_fast(const MatmulKernels& k, const Tensor& w, const Tenso
   });
   // Rows in chunks a few cache lines tall, so threads share the work evenly even when the
   // row count is small.
-  constexpr int64_t kRowsPerChunk = 16;
-  const int64_t chunks = (w.rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  constexpr int64_t kRowsPerChunk = NextReadPredictor::kRowsPerChunk;
+  NextReadPredictor::Read read;
+  read.add(w.host_row<uint8_t>(0), w.row_stride, w.rows);
   const GemmFn gemm = gemm_for(k, w);
-  pool_.parallel_for_balanced(chunks, [&](int64_t begin, int64_t end) {
+  run_matmul_chunks(read, [&](int64_t begin, int64_t end) {
     gemm(w.host_row<uint8_t>(0), w.row_stride, w.cols, act_scratch_.data(), act_row_bytes, n_tokens,
            y.host_row<float>(0), y.row_stride / sizeof(float), begin * kRowsPerChunk,
            std::min(end * kRowsPerChunk, w.rows));
   });
+}
+
+void CpuDevice::run_matmul_chunks(const NextReadPredictor::Read& read, const std::function<void(int64_t, int64_t)>& fn) {
+  // As far ahead as the kernels themselves prefetch: enough to cover a memory round trip.
+  constexpr size_t kPrefetchBytes = 8192;
+  const std::optional<NextReadPredictor::Read> next = next_read_.advance(read);
+  if (!next) {
+    pool_.parallel_for_balanced(read.chunks(), fn);
+    return;
+  }
+  const int threads = pool_.size();
+  pool_.parallel_for_balanced(read.chunks(), fn,
+                              [&](int thread) { NextReadPredictor::prefetch_share(*next, thread, threads, kPrefetchBytes); });
 }
 
 void CpuDevice::matmul_same_input(std::span<const Tensor> ws, const Tensor& x, std::span<const Tensor> ys) {
@@ -192,13 +206,15 @@ void CpuDevice::matmul_same_input(std::span<const Tensor> ws, const Tensor& x, s
     for (int64_t t = begin; t < end; ++t) kernels[0]->quantize(x.host_row<float>(t), &act_scratch_[t * act_row_bytes], x.cols);
   });
   // The matrices' row chunks numbered one after another, split across threads in one pass.
-  constexpr int64_t kRowsPerChunk = 16;
-  int64_t first_chunk[kMaxGroup + 1] = {0};
+  constexpr int64_t kRowsPerChunk = NextReadPredictor::kRowsPerChunk;
+  static_assert(kMaxGroup <= NextReadPredictor::kMaxMatrices);
+  NextReadPredictor::Read read;
   for (size_t i = 0; i < ws.size(); ++i) {
     assert(ws[i].cols == x.cols && ys[i].cols == ws[i].rows && ys[i].rows == n_tokens);
-    first_chunk[i + 1] = first_chunk[i] + (ws[i].rows + kRowsPerChunk - 1) / kRowsPerChunk;
+    read.add(ws[i].host_row<uint8_t>(0), ws[i].row_stride, ws[i].rows);
   }
-  pool_.parallel_for_balanced(first_chunk[ws.size()], [&](int64_t begin, int64_t end) {
+  const int64_t* first_chunk = read.first_chunk;
+  run_matmul_chunks(read, [&](int64_t begin, int64_t end) {
     for (size_t i = 0; i < ws.size(); ++i) {
       const int64_t b = std::max(begin, first_chunk[i]) - first_chunk[i];
       const int64_t e = std::min(end, first_chunk[i + 1]) - first_chunk[i];

@@ -1,10 +1,12 @@
 #pragma once
+#include <functional>
 #include <memory>
 
 #include <vector>
 
 #include "backend/cpu/kernels/matmul_kernels.h"
 #include "backend/cpu/kernels/row_kernels.h"
+#include "backend/cpu/next_read_predictor.h"
 #include "backend/cpu/thread_pool.h"
 #include "backend/device.h"
 
@@ -39,12 +41,16 @@ class CpuDevice final : public backend::Device {
  private:
   void matmul_fast(const MatmulKernels& k, const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y);
   void matmul_reference(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y);
+  // Splits `chunks` 16-row chunks of `read` across the pool; each thread, once done, prefetches
+  // its part of the matmul predicted to come next.
+  void run_matmul_chunks(const NextReadPredictor::Read& read, const std::function<void(int64_t, int64_t)>& fn);
 
   backend::DeviceInfo info_;
   ThreadPool pool_;
   Isa isa_;
   const RowKernels& row_kernels_;
   std::vector<uint8_t> act_scratch_;  // quantized activations, reused between matmuls
+  NextReadPredictor next_read_;
 };
 
 backend::DeviceInfo describe_host_cpu(int threads);

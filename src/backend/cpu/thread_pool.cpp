@@ -71,15 +71,25 @@ void ThreadPool::parallel_for_balanced(int64_t n, const std::function<void(int64
   dispatch(n, fn, n < (int64_t{1} << 31));
 }
 
-void ThreadPool::dispatch(int64_t n, const std::function<void(int64_t, int64_t)>& fn, bool balanced) {
+void ThreadPool::parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t)>& fn,
+                                       const std::function<void(int)>& done) {
+  dispatch(n, fn, n < (int64_t{1} << 31), &done);
+}
+
+void ThreadPool::dispatch(int64_t n, const std::function<void(int64_t, int64_t)>& fn, bool balanced,
+                          const std::function<void(int)>* done) {
   if (n <= 0) return;
   if (n_threads_ == 1 || n == 1) {
     fn(0, n);
+    if (done) {
+      for (int i = 0; i < n_threads_; ++i) (*done)(i);
+    }
     return;
   }
   {
     std::lock_guard lock(mutex_);
     job_ = &fn;
+    job_done_ = done;
     job_n_ = n;
     job_balanced_ = balanced;
     if (balanced) {
@@ -101,14 +111,15 @@ void ThreadPool::run(int index) {
   const std::function<void(int64_t, int64_t)>& fn = *job_;
   if (!job_balanced_) {
     run_share(fn, job_n_, index, n_threads_);
-    return;
+  } else {
+    int64_t begin = 0, end = 0;
+    while (claim(shares_[static_cast<size_t>(index)].bounds, true, begin, end)) fn(begin, end);
+    for (int k = 1; k < n_threads_; ++k) {
+      auto& victim = shares_[static_cast<size_t>((index + k) % n_threads_)].bounds;
+      while (claim(victim, false, begin, end)) fn(begin, end);
+    }
   }
-  int64_t begin = 0, end = 0;
-  while (claim(shares_[static_cast<size_t>(index)].bounds, true, begin, end)) fn(begin, end);
-  for (int k = 1; k < n_threads_; ++k) {
-    auto& victim = shares_[static_cast<size_t>((index + k) % n_threads_)].bounds;
-    while (claim(victim, false, begin, end)) fn(begin, end);
-  }
+  if (job_done_) (*job_done_)(index);
 }
 
 void ThreadPool::worker(int index) {

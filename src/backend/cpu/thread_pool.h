@@ -28,6 +28,10 @@ class ThreadPool {
   // others' shares. For work whose threads run at different speeds (a core shared with another
   // tenant, memory contention): the op ends when the work does, not when the slowest share does.
   void parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
+  // The same, then each thread calls done(thread index) once when no work is left for it, before
+  // the call returns: for work a thread can start early for what comes next (prefetching).
+  void parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t)>& fn,
+                             const std::function<void(int)>& done);
 
  private:
   // The unclaimed part [front, back) of one thread's share, in one word so that the owner taking
@@ -35,7 +39,8 @@ class ThreadPool {
   struct alignas(64) Share {
     std::atomic<uint64_t> bounds{0};
   };
-  void dispatch(int64_t n, const std::function<void(int64_t, int64_t)>& fn, bool balanced);
+  void dispatch(int64_t n, const std::function<void(int64_t, int64_t)>& fn, bool balanced,
+                const std::function<void(int)>* done = nullptr);
   void run(int index);
   void worker(int index);
 
@@ -44,6 +49,7 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   const std::function<void(int64_t, int64_t)>* job_ = nullptr;
+  const std::function<void(int)>* job_done_ = nullptr;
   int64_t job_n_ = 0;
   bool job_balanced_ = false;
   std::vector<Share> shares_;
