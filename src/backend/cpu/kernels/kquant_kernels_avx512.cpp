@@ -274,9 +274,19 @@ inline __m512i chunk_scales(__m512i sc16, int c) {
 // streamed at 26 GB/s per core with it and 37 GB/s with 8 KiB).
 constexpr size_t kPrefetchDistance = 8192;
 
-inline void prefetch_block_ahead(const uint8_t* blk, size_t bytes) {
-  const char* pf = reinterpret_cast<const char*>(blk) + kPrefetchDistance;
+inline void prefetch_block_ahead(const uint8_t* blk, size_t bytes, size_t distance = kPrefetchDistance) {
+  const char* pf = reinterpret_cast<const char*>(blk) + distance;
   for (size_t o = 0; o < bytes; o += 64) _mm_prefetch(pf + o, _MM_HINT_T0);
+}
+
+// Four rows read side by side are four streams a row apart, so "8 KiB ahead" of each is only
+// 8 KiB / row_bytes rows ahead: with rows longer than 2 KiB (an FFN down matrix of Qwen2-0.5B has
+// 3990-byte Q6_K rows) that lands inside the next group of four and the rest of it arrives by
+// demand misses (2 threads streamed such a matrix at 37 GB/s). Prefetching the same block of the
+// rows whole groups ahead keeps at least kPrefetchDistance in flight whatever the row length.
+inline size_t four_row_prefetch_distance(size_t row_bytes) {
+  const size_t group = 4 * row_bytes;
+  return (kPrefetchDistance + group - 1) / group * group;
 }
 
 // Exact int32 sums of four vectors, one per lane of the result: one shuffle tree for all four
@@ -300,7 +310,7 @@ inline __m128i reduce4_epi32(__m256i a, __m256i b, __m256i c, __m256i d) {
 // lane are exactly those of the one-row loop below.
 template <class K, int NT>
 void four_rows_few_tokens(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
-                          size_t y_stride, int64_t r) {
+                          size_t y_stride, int64_t r, size_t prefetch_distance) {
   __m128 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
@@ -309,7 +319,7 @@ void four_rows_few_tokens(const uint8_t* w, size_t row_bytes, int64_t nb, const 
     alignas(16) float d[4], dmin[4];
     for (int i = 0; i < 4; ++i) {
       const uint8_t* blk = w + static_cast<size_t>(r + i) * row_bytes + b * K::kBytes;
-      prefetch_block_ahead(blk, K::kBytes);
+      prefetch_block_ahead(blk, K::kBytes, prefetch_distance);
       __m512i q[4];
       K::q(blk, q);
       Scales s;
@@ -354,7 +364,8 @@ template <class K, int NT>
 void rows_few_tokens(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
                      size_t y_stride, int64_t row_begin, int64_t row_end) {
   int64_t r = row_begin;
-  for (; r + 4 <= row_end; r += 4) four_rows_few_tokens<K, NT>(w, row_bytes, nb, x, x_stride, y, y_stride, r);
+  const size_t distance = four_row_prefetch_distance(row_bytes);
+  for (; r + 4 <= row_end; r += 4) four_rows_few_tokens<K, NT>(w, row_bytes, nb, x, x_stride, y, y_stride, r, distance);
   for (; r < row_end; ++r) {
     const uint8_t* row = w + static_cast<size_t>(r) * row_bytes;
     __m128 acc[NT];
