@@ -29,7 +29,8 @@ class ThreadPool {
   // tenant, memory contention): the op ends when the work does, not when the slowest share does.
   void parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
   // The same, then each thread calls done(thread index) once when no work is left for it, before
-  // the call returns: for work a thread can start early for what comes next (prefetching).
+  // the call returns: for work a thread can start early for what comes next (prefetching). When
+  // the work runs on the caller alone (one thread, or n == 1), the caller calls it for every index.
   void parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t)>& fn,
                              const std::function<void(int)>& done);
 

@@ -7,9 +7,7 @@
 namespace anychip::cpu {
 namespace {
 
-void to_f16_portable(const float* x, uint16_t* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) out[i] = quant::fp32_to_fp16(x[i]);
-}
+void to_f16_portable(const float* x, uint16_t* out, int64_t n) { quant::quantize_row(GgmlType::F16, x, out, n); }
 
 const RowKernels kPortable{Isa::Scalar, ref::swiglu, to_f16_portable};
 
