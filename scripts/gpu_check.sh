@@ -7,6 +7,12 @@
 #   MODEL.gguf  models to benchmark, e.g. Llama-3.2-1B in q4_0 and q4_k_m; the first is also
 #               served under load. Without any, the bench and serve steps are skipped.
 #   OUT         where logs and the summary go (default: ./gpu-check-out)
+#   ANYCHIP_PREBUILT_BIN, ANYCHIP_PREBUILT_TESTS
+#               an `anychip` and `anychip_tests` built elsewhere (a GPU machine without the build
+#               dependencies): the configure and build steps are skipped and the tests run as one
+#               gtest binary instead of through ctest
+#   GPU_CHECK_STEPS   which parts to run (default: "tests conformance bench vulkan serve peer")
+#   STEP_TIMEOUT      seconds any one step may take (default: 600)
 #
 # Steps: build Release with CUDA for sm_90 only (ANYCHIP_CUDA_ARCHITECTURES overrides), the CUDA
 # tests (GPU tests must run, not skip), the llama.cpp conformance checker on --device cuda (with
@@ -32,7 +38,11 @@ OUT="${OUT:-$ROOT/gpu-check-out}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 BUILD="$ROOT/build-gpu"
-BIN="$BUILD/anychip"
+BIN="${ANYCHIP_PREBUILT_BIN:-$BUILD/anychip}"
+TESTS="${ANYCHIP_PREBUILT_TESTS:-}"
+STEPS=" ${GPU_CHECK_STEPS:-tests conformance bench vulkan serve peer} "
+STEP_TIMEOUT="${STEP_TIMEOUT:-600}"
+wants() { [[ "$STEPS" == *" $1 "* ]]; }
 ARCHS="${ANYCHIP_CUDA_ARCHITECTURES:-90-real}"
 JOBS="$(nproc)"
 SERVE_PID=""
@@ -50,7 +60,8 @@ step() {
   shift
   start=$(date +%s)
   echo "== $name"
-  "$@" >"$OUT/$name.log" 2>&1
+  # A hung step is killed, recorded as failed (exit 124), and the check goes on.
+  timeout -k 10 "$STEP_TIMEOUT" "$@" >"$OUT/$name.log" 2>&1
   rc=$?
   local verdict="PASS"
   [ $rc -ne 0 ] && verdict="FAIL (exit $rc)"
@@ -69,57 +80,77 @@ trap cleanup EXIT
 step environment bash -c 'uname -a; nproc; free -g; nvidia-smi; nvcc --version; cmake --version; ninja --version;
   g++ --version; python3 --version; (vulkaninfo --summary 2>/dev/null || echo "no vulkaninfo")'
 
-missing=()
-for tool in cmake ninja pkg-config g++ nvcc python3; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
-for lib in libpcre2-8 cpp-httplib; do pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  note "missing build dependencies: ${missing[*]}; trying scripts/install-deps.sh (needs apt and a network)"
-  step install_deps bash scripts/install-deps.sh
-fi
+if [ -z "${ANYCHIP_PREBUILT_BIN:-}" ]; then
+  missing=()
+  for tool in cmake ninja pkg-config g++ nvcc python3; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  for lib in libpcre2-8 cpp-httplib; do pkg-config --exists "$lib" 2>/dev/null || missing+=("$lib"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    note "missing build dependencies: ${missing[*]}; trying scripts/install-deps.sh (needs apt and a network)"
+    step install_deps bash scripts/install-deps.sh
+  fi
 
-# ---- build
-step configure cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DANYCHIP_CUDA=ON \
-  "-DANYCHIP_CUDA_ARCHITECTURES=$ARCHS" "-DANYCHIP_SHARED_DIR=$SHARED"
-step build cmake --build "$BUILD" -j"$JOBS"
+  # ---- build
+  step configure cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DANYCHIP_CUDA=ON \
+    "-DANYCHIP_CUDA_ARCHITECTURES=$ARCHS" "-DANYCHIP_SHARED_DIR=$SHARED"
+  step build cmake --build "$BUILD" -j"$JOBS"
+fi
 if [ ! -x "$BIN" ]; then
   note "no binary at $BIN: every later step is skipped"
 else
   step devices "$BIN" info --devices
 
   # ---- unit and op tests on the GPU
-  step ctest_cuda bash -c "cd '$BUILD' && ctest -R 'Cuda' --output-on-failure -j4 --timeout 900"
-  if grep -qE 'Cuda(Matmul|Ops|Attention|Model).*Skipped' "$OUT/ctest_cuda.log"; then
-    note "CUDA GPU tests were SKIPPED: the GPU was not usable (the reason is in ctest_cuda_verbose.log)"
-    SUMMARY+=("$(printf '%-34s %-14s' ctest_cuda_ran_on_gpu 'FAIL (skipped)')")
+  if wants tests && [ -n "$TESTS" ]; then
+    step gtest_gpu "$TESTS" --gtest_filter='Cuda*:*/Cuda*:*CudaNumerics*:*Vulkan*'
+    if grep -qE 'skipped: no CUDA device' "$OUT/gtest_gpu.log"; then
+      note "CUDA GPU tests were SKIPPED: the GPU was not usable (see gtest_gpu.log)"
+      SUMMARY+=("$(printf '%-34s %-14s' gtest_gpu_ran_on_gpu 'FAIL (skipped)')")
+    fi
+  elif wants tests; then
+    step ctest_cuda bash -c "cd '$BUILD' && ctest -R 'Cuda' --output-on-failure -j4 --timeout 900"
+    if grep -qE 'Cuda(Matmul|Ops|Attention|Model).*Skipped' "$OUT/ctest_cuda.log"; then
+      note "CUDA GPU tests were SKIPPED: the GPU was not usable (the reason is in ctest_cuda_verbose.log)"
+      SUMMARY+=("$(printf '%-34s %-14s' ctest_cuda_ran_on_gpu 'FAIL (skipped)')")
+    fi
+    step ctest_cuda_verbose bash -c "cd '$BUILD' && ctest -R 'CudaModel|CudaRegistry' -V --timeout 900"
   fi
-  step ctest_cuda_verbose bash -c "cd '$BUILD' && ctest -R 'CudaModel|CudaRegistry' -V --timeout 900"
 
   # ---- conformance against llama.cpp's logits
-  step conformance_cuda python3 "$SHARED/conformance/check.py" "$BIN run --device cuda" "$SHARED/conformance" "$SHARED/models"
-  step conformance_cuda_no_graphs env ANYCHIP_CUDA_GRAPHS=0 \
-    python3 "$SHARED/conformance/check.py" "$BIN run --device cuda" "$SHARED/conformance" "$SHARED/models"
+  if wants conformance; then
+    step conformance_cuda python3 "$SHARED/conformance/check.py" "$BIN run --device cuda" "$SHARED/conformance" "$SHARED/models"
+    step conformance_cuda_no_graphs env ANYCHIP_CUDA_GRAPHS=0 \
+      python3 "$SHARED/conformance/check.py" "$BIN run --device cuda" "$SHARED/conformance" "$SHARED/models"
+  fi
+  if wants conformance || wants vulkan; then
   if grep -q '^vulkan:' "$OUT/devices.log"; then
     step conformance_vulkan python3 "$SHARED/conformance/check.py" "$BIN run --device vulkan" "$SHARED/conformance" "$SHARED/models"
   else
     note "no Vulkan device listed: Vulkan conformance skipped"
   fi
+  fi
 
-  # ---- speed
+  # ---- speed: CUDA, then Vulkan on the same GPU, then the PyTorch peer
   for model in "${MODELS[@]}"; do
     name="$(basename "$model" .gguf)"
-    step "bench_${name}" "$BIN" bench -m "$model" --device cuda -p 512 -n 128 -r 5
-    step "bench_${name}_json" bash -c "'$BIN' bench -m '$model' --device cuda -p 512 -n 128 -r 5 --json > '$OUT/bench_${name}.json'"
-    step "bench_${name}_no_graphs" env ANYCHIP_CUDA_GRAPHS=0 "$BIN" bench -m "$model" --device cuda -p 512 -n 128 -r 3
-    step "bench_${name}_batches" "$BIN" bench -m "$model" --device cuda -p 128 -n 64 -r 2 --batch 1,8,64
-    if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
-      step "peer_torch_${name}" bash -c "python3 '$ROOT/bench/cuda_peer_torch.py' '$BIN' '$model' 512 > '$OUT/peer_${name}.json'"
-    else
-      note "PyTorch with CUDA not importable: no peer measured for $name (pip install torch, then rerun)"
+    if wants bench; then
+      step "bench_${name}_cuda" bash -c "'$BIN' bench -m '$model' --device cuda -p 512 -n 128 -r 5 --json > '$OUT/bench_${name}_cuda.json'"
+      step "bench_${name}_cuda_no_graphs" env ANYCHIP_CUDA_GRAPHS=0 "$BIN" bench -m "$model" --device cuda -p 512 -n 128 -r 2
+      step "bench_${name}_cuda_batches" "$BIN" bench -m "$model" --device cuda -p 128 -n 64 -r 1 --batch 1,8,64
+    fi
+    if wants vulkan && grep -q '^vulkan:' "$OUT/devices.log"; then
+      step "bench_${name}_vulkan" bash -c "'$BIN' bench -m '$model' --device vulkan -p 512 -n 128 -r 3 --json > '$OUT/bench_${name}_vulkan.json'"
+    fi
+    if wants peer; then
+      if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+        step "peer_torch_${name}" bash -c "python3 '$ROOT/bench/cuda_peer_torch.py' '$BIN' '$model' 512 > '$OUT/peer_${name}.json'"
+      else
+        note "PyTorch with CUDA not importable: no peer measured for $name (pip install torch, then rerun)"
+      fi
     fi
   done
 
   # ---- serving under load
-  if [ ${#MODELS[@]} -gt 0 ]; then
+  if wants serve && [ ${#MODELS[@]} -gt 0 ]; then
     model="${MODELS[0]}"
     serve_log="$OUT/serve.log"
     "$BIN" serve -m "$model" --device cuda --port 0 --max-seqs 64 --max-queue 256 >"$serve_log" 2>&1 &
@@ -166,14 +197,19 @@ def load(path):
             return json.loads(f.read().strip().splitlines()[-1])
     except Exception:
         return None
-for path in sorted(glob.glob(os.path.join(out, "bench_*.json"))):
+for path in sorted(glob.glob(os.path.join(out, "bench_*_cuda.json"))):
     b = load(path)
     if not b:
         continue
-    name = os.path.basename(path)[6:-5]
-    print(f"bench {name}: pp{b['prompt_tokens']} {b['pp_tok_s']:.1f} tok/s, tg{b['gen_tokens']} {b['tg_tok_s']:.1f} tok/s, "
-          f"{b['gen_bandwidth_gbs']:.1f} GB/s of {b['machine_bandwidth_gbs']:.1f} GB/s measured = {100 * b['roofline_frac']:.1f}% "
-          f"(target >= 50%)")
+    name = os.path.basename(path)[6:-len("_cuda.json")]
+    def line(device, r):
+        return (f"bench {name} {device}: pp{r['prompt_tokens']} {r['pp_tok_s']:.1f} tok/s, tg{r['gen_tokens']} {r['tg_tok_s']:.1f} tok/s, "
+                f"{r['gen_bandwidth_gbs']:.1f} GB/s of {r['machine_bandwidth_gbs']:.1f} GB/s measured = {100 * r['roofline_frac']:.1f}%")
+    print(line("cuda", b) + " (target >= 50%)")
+    v = load(os.path.join(out, f"bench_{name}_vulkan.json"))
+    if v:
+        print(line("vulkan", v) + f" -> vulkan/cuda tg {v['tg_tok_s'] / b['tg_tok_s']:.2f}x (target >= 0.70), "
+              f"pp {v['pp_tok_s'] / b['pp_tok_s']:.2f}x")
     p = load(os.path.join(out, f"peer_{name}.json"))
     if p:
         print(f"  peer {p['peer']}: decode {p['decode_tok_s_graph']:.1f} tok/s (graph), pp{p['prefill_tokens']} "

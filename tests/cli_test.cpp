@@ -283,17 +283,34 @@ TEST(CliBench, ProfileCountsEveryOpOfGeneration) {
   const std::map<std::string, int64_t> per_token = {
       {"rms_norm", 2 * 4 + 1}, {"matmul_same_input f32 f32 f32", 4}, {"matmul_same_input f32 f32", 4},
       {"matmul f32", 2 * 4 + 1}, {"rope", 2 * 4}, {"store_rows", 2 * 4}, {"attention", 4},
-      {"swiglu", 4}, {"add", 2 * 4}, {"get_rows", 2}};
+      {"swiglu", 4}, {"add", 2 * 4}, {"get_rows", 2}, {"argmax_rows", 1}};
   for (const auto& [op, n] : per_token) EXPECT_EQ(calls[op], n * tokens) << op;
   EXPECT_TRUE(calls.contains("(between ops)"));
   EXPECT_EQ(calls.size(), per_token.size() + 1) << r.out;
   EXPECT_NEAR(share, 1.0, 1e-9);
 }
 
-TEST(CliBench, ProfileWithBatchIsRefused) {
-  const auto r = testing::run_anychip({"bench", "-m", kDemo.string(), "--batch", "2", "--profile"});
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("--profile"), std::string::npos) << r.err;
+// With --batch every forward pass of the serving engine is timed: each op in its per-layer count.
+TEST(CliBench, ProfileWithBatchTimesEveryForwardPass) {
+  const auto r = testing::run_anychip(
+      {"bench", "-m", kDemo.string(), "-t", "1", "-p", "8", "-n", "4", "-r", "1", "--batch", "1,3", "--profile", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j["op_profile"].is_array()) << r.out;
+  std::map<std::string, int64_t> calls;
+  double share = 0;
+  for (const auto& e : j["op_profile"]) {
+    calls[e["op"].get<std::string>()] = e["calls"].get<int64_t>();
+    share += e["share"].get<double>();
+  }
+  const int64_t passes = calls["swiglu"] / 4;  // the demo model has 4 layers
+  ASSERT_GT(passes, 0) << r.out;
+  EXPECT_EQ(calls["swiglu"], 4 * passes);
+  EXPECT_EQ(calls["rms_norm"], (2 * 4 + 1) * passes);
+  EXPECT_EQ(calls["rope"], 2 * 4 * passes);
+  EXPECT_EQ(calls["add"], 2 * 4 * passes);
+  EXPECT_TRUE(calls.contains("(between ops)"));
+  EXPECT_NEAR(share, 1.0, 1e-9);
 }
 
 TEST(CliFleet, BadRouterAndEtcdValuesAreNamedAndRefused) {

@@ -30,6 +30,8 @@ TEST_F(CpuOps, RopeNormalAndNeoxWithFreqFactors) { check_rope({64, 128}); }
 
 TEST_F(CpuOps, SwigluAddAndBias) { check_swiglu_add_and_bias(); }
 
+TEST_F(CpuOps, ArgmaxRowsFindsTheFirstMaximum) { check_argmax_rows(); }
+
 TEST_F(CpuOps, StoreRowsRoundsToHalfExactly) { check_store_rows(); }
 
 }  // namespace

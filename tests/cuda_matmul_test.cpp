@@ -117,6 +117,100 @@ TEST_F(CudaMatmul, TallMatrixSplitsIntoTilesAndPartialWarps) {
   }
 }
 
+// Rows of 2048 and 8192 weights are split across two and four warps: the sum is still the
+// row's dot product.
+TEST_F(CudaMatmul, LongRowsSplitAcrossWarpsMatchReference) {
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q6_K}) {
+    for (int64_t cols : {2048, 8192}) {
+      const int64_t rows = 6;
+      const auto w = random_weights(type, rows, cols, 21);
+      const size_t rb = row_bytes(type, cols);
+      const backend::Tensor tw = upload(w.data(), w.size(), type, cols, rows, rb, 2);
+      std::vector<float> wf(static_cast<size_t>(rows * cols));
+      for (int64_t r = 0; r < rows; ++r) ref::to_f32(type, w.data() + rb * r, wf.data() + r * cols, cols);
+      for (int64_t tokens : {1, 3}) {
+        const auto x = random_floats(static_cast<size_t>(tokens * cols), 23);
+        const auto xr = rounded_activations(type, tokens, x, cols);
+        const backend::Tensor tx = upload_f32(x, cols);
+        const backend::Tensor ty = upload_f32(std::vector<float>(static_cast<size_t>(tokens * rows)), rows);
+        dev->matmul(tw, tx, ty);
+        const auto y = download_f32(ty);
+        for (int64_t t = 0; t < tokens; ++t) {
+          for (int64_t r = 0; r < rows; ++r) {
+            double want = 0, magnitude = 0;
+            for (int64_t c = 0; c < cols; ++c) {
+              want += static_cast<double>(wf[r * cols + c]) * xr[t * cols + c];
+              magnitude += std::fabs(wf[r * cols + c]) * std::fabs(xr[t * cols + c]);
+            }
+            EXPECT_NEAR(y[t * rows + r], want, 1e-5 * magnitude + 1e-6)
+                << type_name(type) << " cols " << cols << " token " << t << " row " << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+// q/k/v-style calls: runs of same-typed weights go through one launch, each part must give
+// exactly what its own matmul gives.
+TEST_F(CudaMatmul, SameInputMatchesSeparateMatmulsBitForBit) {
+  const int64_t cols = 512;
+  const struct {
+    GgmlType type;
+    int64_t rows;
+  } parts[] = {{GgmlType::Q4_K, 37}, {GgmlType::Q4_K, 9}, {GgmlType::Q6_K, 11}, {GgmlType::Q4_K, 1}, {GgmlType::Q4_K, 70}};
+  std::vector<backend::Tensor> ws;
+  for (size_t i = 0; i < std::size(parts); ++i) {
+    const auto w = random_weights(parts[i].type, parts[i].rows, cols, 40 + static_cast<uint32_t>(i));
+    ws.push_back(upload(w.data(), w.size(), parts[i].type, cols, parts[i].rows, row_bytes(parts[i].type, cols), 2));
+  }
+  for (int64_t tokens : {1, 3, 8}) {
+    const backend::Tensor tx = upload_f32(random_floats(static_cast<size_t>(tokens * cols), 5), cols);
+    std::vector<backend::Tensor> together, alone;
+    for (const auto& p : parts) {
+      together.push_back(upload_f32(std::vector<float>(static_cast<size_t>(tokens * p.rows), -1.0f), p.rows));
+      alone.push_back(upload_f32(std::vector<float>(static_cast<size_t>(tokens * p.rows), -2.0f), p.rows));
+    }
+    dev->matmul_same_input(ws, tx, together);
+    for (size_t i = 0; i < ws.size(); ++i) dev->matmul(ws[i], tx, alone[i]);
+    for (size_t i = 0; i < ws.size(); ++i) {
+      EXPECT_EQ(download_f32(together[i]), download_f32(alone[i])) << "part " << i << ", " << tokens << " tokens";
+    }
+  }
+}
+
+// rms_norm and swiglu round decode-sized outputs to 8 bits as they write them; the matmul that
+// follows must see exactly what rounding the rows in memory gives.
+TEST_F(CudaMatmul, FusedActivationRoundingMatchesRoundingTheOutput) {
+  const int64_t cols = 256, rows = 19;
+  const auto w = random_weights(GgmlType::Q4_0, rows, cols, 3);
+  const backend::Tensor tw = upload(w.data(), w.size(), GgmlType::Q4_0, cols, rows, row_bytes(GgmlType::Q4_0, cols), 0);
+  const auto norm = random_floats(static_cast<size_t>(cols), 4);
+  const backend::Tensor tnorm = upload_f32(norm, cols);
+  for (int64_t tokens : {1, 4}) {
+    const auto x = random_floats(static_cast<size_t>(tokens * cols), 6, 3.0f);
+    const auto u = random_floats(static_cast<size_t>(tokens * cols), 7);
+    const backend::Tensor zero = upload_f32(std::vector<float>(static_cast<size_t>(tokens * cols), 0.0f), cols);
+    for (bool swiglu : {false, true}) {
+      std::vector<float> got[2];
+      for (int fused = 0; fused < 2; ++fused) {
+        const backend::Tensor tx = upload_f32(x, cols), tu = upload_f32(u, cols);
+        const backend::Tensor tout = upload_f32(std::vector<float>(static_cast<size_t>(tokens * cols)), cols);
+        const backend::Tensor ty = upload_f32(std::vector<float>(static_cast<size_t>(tokens * rows)), rows);
+        if (swiglu) {
+          dev->swiglu(tx, tu, tout);
+        } else {
+          dev->rms_norm(tx, tnorm, 1e-5f, tout);
+        }
+        if (fused == 0) dev->add(zero, tout);  // the same rows, but no longer known to be rounded
+        dev->matmul(tw, tout, ty);
+        got[fused] = download_f32(ty);
+      }
+      EXPECT_EQ(got[0], got[1]) << (swiglu ? "swiglu" : "rms_norm") << ", " << tokens << " tokens";
+    }
+  }
+}
+
 TEST_F(CudaMatmul, GetRowsDequantizesEveryTypeBitForBit) {
   for (GgmlType type : kAllWeightTypes) {
     ASSERT_TRUE(dev->supports(backend::Op::GetRows, type)) << type_name(type);

@@ -36,6 +36,8 @@ TEST_P(VulkanOps, RopeNormalAndNeoxWithFreqFactors) { check_rope({64}); }
 
 TEST_P(VulkanOps, SwigluAddAndBias) { check_swiglu_add_and_bias(); }
 
+TEST_P(VulkanOps, ArgmaxRowsFindsTheFirstMaximum) { check_argmax_rows(); }
+
 TEST_P(VulkanOps, StoreRowsRoundsToHalfExactly) { check_store_rows(); }
 
 INSTANTIATE_TEST_SUITE_P(Modes, VulkanOps, ::testing::ValuesIn(kVulkanModes), mode_name);

@@ -142,6 +142,10 @@ class Device {
   virtual void add(const Tensor& x, const Tensor& y) = 0;
   // y[t] += bias (bias: one f32-convertible row)
   virtual void add_bias(const Tensor& bias, const Tensor& y) = 0;
+  // out[r] = the column of row r's largest value (the first one on ties), for greedy sampling
+  // without bringing whole rows of logits to the host. Waits for the result. The default reads
+  // the rows back; a device with its own reduction overrides it.
+  virtual void argmax_rows(const Tensor& x, std::span<int32_t> out);
 
   virtual void synchronize() = 0;
 

@@ -77,5 +77,8 @@ void ProfilingDevice::add(const Tensor& x, const Tensor& y) {
 void ProfilingDevice::add_bias(const Tensor& bias, const Tensor& y) {
   timed("add_bias", [&] { inner_.add_bias(bias, y); });
 }
+void ProfilingDevice::argmax_rows(const Tensor& x, std::span<int32_t> out) {
+  timed("argmax_rows", [&] { inner_.argmax_rows(x, out); });
+}
 
 }  // namespace anychip::backend

@@ -45,6 +45,7 @@ class ProfilingDevice final : public Device {
   void swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) override;
   void add(const Tensor& x, const Tensor& y) override;
   void add_bias(const Tensor& bias, const Tensor& y) override;
+  void argmax_rows(const Tensor& x, std::span<int32_t> out) override;
   void synchronize() override { inner_.synchronize(); }
   double measure_read_bandwidth_gbs() override { return inner_.measure_read_bandwidth_gbs(); }
 

@@ -34,8 +34,16 @@ double peak_rss_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-int bench_batches(const BenchCliOptions& o, backend::Device& device, model::Model& model) {
+nlohmann::json op_profile(const backend::ProfilingDevice& p);
+void print_profile(const char* heading, const nlohmann::json& rows);
+
+// With a profiler, every op of the whole run is timed (prefill and decode of every batch size):
+// what is left "between ops" is the engine's host work (scheduling, sampling, logits transfers).
+int bench_batches(const BenchCliOptions& o, backend::Device& device, model::Model& model,
+                  backend::ProfilingDevice* profiler) {
+  if (profiler) profiler->set_recording(true);
   const auto points = engine::run_batch_benchmark(model, o.batches, o.bench.prompt_tokens, o.bench.gen_tokens, o.bench.repeats);
+  if (profiler) profiler->set_recording(false);
   if (o.json) {
     nlohmann::json profile = nlohmann::json::array();
     for (const auto& p : points) profile.push_back({{"batch", p.batch}, {"prefill_tok_s", p.prefill_tok_s}, {"decode_tok_s", p.decode_tok_s}});
@@ -44,7 +52,8 @@ int bench_batches(const BenchCliOptions& o, backend::Device& device, model::Mode
                                 {"threads", device.info().threads},
                                 {"prompt_tokens", o.bench.prompt_tokens},
                                 {"gen_tokens", o.bench.gen_tokens},
-                                {"profile", profile}}
+                                {"profile", profile},
+                                {"op_profile", profiler ? op_profile(*profiler) : nlohmann::json()}}
                      .dump()
               << "\n";
     return 0;
@@ -53,11 +62,12 @@ int bench_batches(const BenchCliOptions& o, backend::Device& device, model::Mode
   std::printf("device       %s (%s), %d threads\n", device.info().backend.c_str(), device.info().name.c_str(), device.info().threads);
   std::printf("%6s %16s %16s\n", "batch", "prefill tok/s", "decode tok/s");
   for (const auto& p : points) std::printf("%6d %16.2f %16.2f\n", p.batch, p.prefill_tok_s, p.decode_tok_s);
+  if (profiler) print_profile("op profile (the whole run: warm-ups, prefill and decode of every batch size)", op_profile(*profiler));
   return 0;
 }
 
-// Where generation's time went: per op, and the rest (between ops: the engine, sampling).
-nlohmann::json generation_profile(const backend::ProfilingDevice& p) {
+// Where the recorded time went: per op, and the rest (between ops: the engine, sampling).
+nlohmann::json op_profile(const backend::ProfilingDevice& p) {
   const double wall = p.wall_seconds();
   nlohmann::json rows = nlohmann::json::array();
   double in_ops = 0;
@@ -69,8 +79,8 @@ nlohmann::json generation_profile(const backend::ProfilingDevice& p) {
   return rows;
 }
 
-void print_profile(const nlohmann::json& rows) {
-  std::printf("generation profile (the measured generation runs):\n");
+void print_profile(const char* heading, const nlohmann::json& rows) {
+  std::printf("%s:\n", heading);
   std::printf("  %-36s %8s %10s %7s\n", "op", "calls", "ms", "share");
   for (const auto& r : rows) {
     std::printf("  %-36s %8lld %10.2f %6.1f%%\n", r["op"].get<std::string>().c_str(), r["calls"].get<long long>(),
@@ -79,7 +89,6 @@ void print_profile(const nlohmann::json& rows) {
 }
 
 int bench(const BenchCliOptions& o) {
-  if (o.profile && !o.batches.empty()) throw Error("--profile times the single-sequence bench; it does not apply with --batch");
   backend::DeviceOptions dopts;
   dopts.threads = o.threads;
   auto device = backend::create_device(o.device, dopts);
@@ -87,7 +96,7 @@ int bench(const BenchCliOptions& o) {
   if (o.profile) profiler = std::make_unique<backend::ProfilingDevice>(*device);
   backend::Device& run_on = profiler ? static_cast<backend::Device&>(*profiler) : *device;
   auto model = model::Model::load(o.model_path, run_on);
-  if (!o.batches.empty()) return bench_batches(o, *device, *model);
+  if (!o.batches.empty()) return bench_batches(o, *device, *model, profiler.get());
   engine::BenchOptions bench_options = o.bench;
   if (profiler) {
     bench_options.on_phase = [&](engine::BenchOptions::Phase phase) {
@@ -95,7 +104,7 @@ int bench(const BenchCliOptions& o) {
     };
   }
   engine::BenchResult r = engine::run_benchmark(*model, bench_options);
-  nlohmann::json profile = profiler ? generation_profile(*profiler) : nlohmann::json();
+  nlohmann::json profile = profiler ? op_profile(*profiler) : nlohmann::json();
   const double rss_mib = peak_rss_mib();  // before the bandwidth probe's buffer
   engine::measure_roofline(*device, r);
   if (o.json) {
@@ -128,7 +137,7 @@ int bench(const BenchCliOptions& o) {
               r.weight_bytes_per_token / 1e6);
   std::printf("roofline     %8.2f GB/s measured read bandwidth -> %.1f%%\n", r.machine_bandwidth_gbs, 100.0 * r.roofline_frac);
   std::printf("peak RSS     %8.1f MiB\n", rss_mib);
-  if (profiler) print_profile(profile);
+  if (profiler) print_profile("generation profile (the measured generation runs)", profile);
   return 0;
 }
 
@@ -145,7 +154,7 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "Device: cpu (default), cuda[:N] or vulkan[:N] (see info --devices)");
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->add_flag("--profile", o->profile,
-                "Also time every op of the generation phase (synchronizing after each) and print where the time went");
+                "Also time every op (of the generation phase; with --batch, of the whole run), synchronizing after each, and print where the time went");
   cmd->add_option("--batch", o->batches,
                   "Serving throughput instead: prefill and decode tokens/s with this many sequences at once "
                   "(comma-separated list, e.g. 1,8,16)")

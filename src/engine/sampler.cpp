@@ -39,11 +39,16 @@ void Sampler::accept(int32_t token) {
   while (static_cast<int>(recent_.size()) > params_.repeat_last_n) recent_.pop_front();
 }
 
+bool Sampler::next_is_argmax() const {
+  const bool penalize = params_.repeat_penalty != 1.0f || params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
+  return params_.temperature <= 0.0f && (!penalize || recent_.empty());
+}
+
 int32_t Sampler::sample(std::span<const float> logits) {
   const bool penalize = params_.repeat_penalty != 1.0f || params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
   // Greedy without penalties needs no candidate list (the serving loop samples every sequence
   // every step, so this copy of the vocabulary would add up).
-  if (params_.temperature <= 0.0f && (!penalize || recent_.empty())) return argmax(logits);
+  if (next_is_argmax()) return argmax(logits);
   candidates_.clear();
   candidates_.reserve(logits.size());
   for (size_t i = 0; i < logits.size(); ++i) candidates_.emplace_back(logits[i], static_cast<int32_t>(i));

@@ -30,6 +30,9 @@ class Sampler {
   explicit Sampler(const SamplingParams& params);
   // Chooses a token; does not record it (call accept).
   int32_t sample(std::span<const float> logits);
+  // True when the next sample() is the logits' argmax whatever they are (greedy, and no
+  // penalty applies yet): the argmax can then be found without the logits on the host.
+  bool next_is_argmax() const;
   // Records a token of the context (prompt or generated) for the penalties.
   void accept(int32_t token);
 

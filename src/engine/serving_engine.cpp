@@ -57,6 +57,10 @@ struct ServingEngine::Impl {
   // Step buffers, reused.
   std::vector<int32_t> tokens, positions, cache_rows, row_seq, block_table, output_rows;
   std::vector<float> logits;
+  // When every sequence sampling this step takes the argmax, the device finds it: one id per
+  // sequence comes back instead of a row of vocabulary-many logits.
+  std::vector<int32_t> argmax_ids;
+  bool argmax_step = false;
 
   std::thread thread;
 };
@@ -181,7 +185,13 @@ void ServingEngine::Impl::execute(const std::vector<ScheduledChunk>& plan) {
   batch.cache_rows = cache_rows;
   batch.pages = backend::KvPages{bs, static_cast<int>(max_blocks_per_seq), block_table, row_seq};
   batch.output_rows = output_rows;
-  model.forward_batch(batch, cache, logits);
+  argmax_step = std::all_of(plan.begin(), plan.end(),
+                            [](const ScheduledChunk& c) { return !c.wants_logits || c.seq->sampler.next_is_argmax(); });
+  if (argmax_step) {
+    model.forward_batch_argmax(batch, cache, argmax_ids);
+  } else {
+    model.forward_batch(batch, cache, logits);
+  }
 }
 
 void ServingEngine::Impl::update(const std::vector<ScheduledChunk>& plan) {
@@ -192,8 +202,9 @@ void ServingEngine::Impl::update(const std::vector<ScheduledChunk>& plan) {
   for (const ScheduledChunk& c : plan) {
     if (!c.wants_logits) continue;
     Sequence& seq = *c.seq;
-    const std::span<const float> row(logits.data() + out_index++ * n_vocab, n_vocab);
-    const int32_t id = seq.sampler.sample(row);
+    const size_t out_row = out_index++;
+    const int32_t id = argmax_step ? argmax_ids[out_row]
+                                   : seq.sampler.sample(std::span<const float>(logits.data() + out_row * n_vocab, n_vocab));
     seq.sampler.accept(id);
     seq.tokens.push_back(id);
     ++seq.completion_tokens;

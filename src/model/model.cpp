@@ -81,7 +81,16 @@ Model::Scratch& Model::scratch_for(int64_t n_tokens, int64_t n_outputs) {
   return *scratch_;
 }
 
-void Model::forward(std::span<const int32_t> tokens, int32_t start_pos, KvCache& cache, std::vector<float>& logits) {
+// One sequence filling the cache from row 0, its last token's logits wanted.
+struct Model::SingleSequence {
+  std::vector<int32_t> positions, row_seq;
+  int32_t block_table[1] = {0};
+  int32_t last[1] = {0};
+  ForwardBatch batch;
+};
+
+void Model::single_sequence(std::span<const int32_t> tokens, int32_t start_pos, const KvCache& cache,
+                            SingleSequence& s) const {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0) throw Error("forward: no tokens");
   if (start_pos < 0 || start_pos + n > cache.n_ctx) {
@@ -93,26 +102,37 @@ void Model::forward(std::span<const int32_t> tokens, int32_t start_pos, KvCache&
       throw Error("token id " + std::to_string(id) + " is out of range [0, " + std::to_string(config_.n_vocab) + ")");
     }
   }
-  std::vector<int32_t> positions(tokens.size());
-  for (int64_t i = 0; i < n; ++i) positions[i] = start_pos + static_cast<int32_t>(i);
-  const std::vector<int32_t> row_seq(tokens.size(), 0);
-  const int32_t block_table[1] = {0};
-  const int32_t last[1] = {static_cast<int32_t>(n - 1)};
-  ForwardBatch batch;
-  batch.tokens = tokens;
-  batch.positions = positions;
-  batch.cache_rows = positions;  // one sequence filling the cache from row 0
-  batch.pages = backend::KvPages{static_cast<int>(cache.n_ctx), 1, block_table, row_seq};
-  batch.output_rows = last;
-  forward_batch(batch, cache, logits);
+  s.positions.resize(tokens.size());
+  for (int64_t i = 0; i < n; ++i) s.positions[i] = start_pos + static_cast<int32_t>(i);
+  s.row_seq.assign(tokens.size(), 0);
+  s.last[0] = static_cast<int32_t>(n - 1);
+  s.batch.tokens = tokens;
+  s.batch.positions = s.positions;
+  s.batch.cache_rows = s.positions;
+  s.batch.pages = backend::KvPages{static_cast<int>(cache.n_ctx), 1, s.block_table, s.row_seq};
+  s.batch.output_rows = s.last;
 }
 
-void Model::forward_batch(const ForwardBatch& batch, KvCache& cache, std::vector<float>& logits) {
+void Model::forward(std::span<const int32_t> tokens, int32_t start_pos, KvCache& cache, std::vector<float>& logits) {
+  SingleSequence s;
+  single_sequence(tokens, start_pos, cache, s);
+  forward_batch(s.batch, cache, logits);
+}
+
+int32_t Model::forward_argmax(std::span<const int32_t> tokens, int32_t start_pos, KvCache& cache) {
+  SingleSequence s;
+  single_sequence(tokens, start_pos, cache, s);
+  std::vector<int32_t> ids;
+  forward_batch_argmax(s.batch, cache, ids);
+  return ids[0];
+}
+
+Activations Model::run_layers(const ForwardBatch& batch, KvCache& cache) {
   const int64_t n = static_cast<int64_t>(batch.tokens.size());
   const int64_t n_out = static_cast<int64_t>(batch.output_rows.size());
   assert(n > 0 && batch.positions.size() == batch.tokens.size() && batch.cache_rows.size() == batch.tokens.size() &&
          batch.pages.row_seq.size() == batch.tokens.size());
-  const Activations a = scratch_for(n, n_out).activations.rows(n, n_out);
+  Activations a = scratch_for(n, n_out).activations.rows(n, n_out);
   const BlockContext ctx{device_, config_, weights_, batch.positions, batch.cache_rows, batch.pages, batch.output_rows};
   device_.get_rows(weights_.token_embd, batch.tokens, a.x);
   for (int64_t i = 0; i < config_.n_layer; ++i) {
@@ -120,9 +140,25 @@ void Model::forward_batch(const ForwardBatch& batch, KvCache& cache, std::vector
     feed_forward_block(ctx, weights_.layers[i], a);
   }
   if (n_out > 0) output_block(ctx, a);
+  return a;
+}
+
+void Model::forward_batch(const ForwardBatch& batch, KvCache& cache, std::vector<float>& logits) {
+  const Activations a = run_layers(batch, cache);
+  const size_t n_out = batch.output_rows.size();
   device_.synchronize();
-  logits.resize(static_cast<size_t>(n_out * config_.n_vocab));
+  logits.resize(n_out * static_cast<size_t>(config_.n_vocab));
   if (n_out > 0) a.logits.buffer->read(a.logits.offset, logits.data(), logits.size() * sizeof(float));
+}
+
+void Model::forward_batch_argmax(const ForwardBatch& batch, KvCache& cache, std::vector<int32_t>& ids) {
+  const Activations a = run_layers(batch, cache);
+  ids.resize(batch.output_rows.size());
+  if (ids.empty()) {
+    device_.synchronize();
+    return;
+  }
+  device_.argmax_rows(a.logits.row_range(0, static_cast<int64_t>(ids.size())), ids);
 }
 
 }  // namespace anychip::model

@@ -8,6 +8,7 @@
 
 #include "backend/device.h"
 #include "gguf/gguf_file.h"
+#include "model/activations.h"
 #include "model/config.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
@@ -45,17 +46,27 @@ class Model {
   // Runs tokens at positions start_pos.. through the model, appending their keys/values to the
   // cache, and writes the logits after the last token (n_vocab floats) to logits.
   void forward(std::span<const int32_t> tokens, int32_t start_pos, KvCache& cache, std::vector<float>& logits);
+  // The same pass for greedy decoding: the argmax of the last token's logits, found on the device.
+  int32_t forward_argmax(std::span<const int32_t> tokens, int32_t start_pos, KvCache& cache);
   // Allocates the working memory for batches of up to n_tokens tokens and n_outputs logit rows
   // now, so a server's memory does not grow under its first load.
   void reserve(int64_t n_tokens, int64_t n_outputs) { scratch_for(n_tokens, n_outputs); }
   // Runs a batch, writing output_rows.size() rows of n_vocab logits. Callers validate token ids
   // and keep cache rows within the cache.
   void forward_batch(const ForwardBatch& batch, KvCache& cache, std::vector<float>& logits);
+  // The same pass for greedy sampling: ids[i] is the argmax of output row i's logits, found on
+  // the device, so the logits themselves never reach the host.
+  void forward_batch_argmax(const ForwardBatch& batch, KvCache& cache, std::vector<int32_t>& ids);
 
  private:
   struct Scratch;
   Model(std::unique_ptr<gguf::GgufFile> file, backend::Device& device);
   Scratch& scratch_for(int64_t n_tokens, int64_t n_outputs);
+  struct SingleSequence;
+  // Validates tokens and positions and describes them as a batch (views into `s`).
+  void single_sequence(std::span<const int32_t> tokens, int32_t start_pos, const KvCache& cache, SingleSequence& s) const;
+  // Records the whole pass (embedding, layers, output rows' logits); returns where it wrote.
+  Activations run_layers(const ForwardBatch& batch, KvCache& cache);
 
   std::unique_ptr<gguf::GgufFile> file_;
   backend::Device& device_;

@@ -4,6 +4,7 @@
 // supports.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
@@ -113,6 +114,28 @@ class DeviceOpChecks : public DeviceTensors {
         }
       }
     }
+  }
+
+  // Greedy sampling's argmax, per row: the first maximum on ties, as std::max_element picks;
+  // a vocabulary-sized row, a tie, a row of -inf, and a row whose maximum is its last column.
+  void check_argmax_rows() {
+    const int64_t cols = 128256, rows = 5;
+    auto x = random_floats(static_cast<size_t>(rows * cols), 11, 8.0f);
+    x[1 * cols + 1000] = x[1 * cols + 77777] = 50.0f;  // tie: 1000 wins
+    for (int64_t c = 0; c < cols; ++c) x[2 * cols + c] = -std::numeric_limits<float>::infinity();
+    x[3 * cols + cols - 1] = 60.0f;
+    const backend::Tensor tx = upload_f32(x, cols, 4);
+    std::vector<int32_t> got(static_cast<size_t>(rows), -1);
+    dev->argmax_rows(tx, got);
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto row = x.begin() + r * cols;
+      EXPECT_EQ(got[static_cast<size_t>(r)], std::max_element(row, row + cols) - row) << "row " << r;
+    }
+    EXPECT_EQ(got[1], 1000);
+    EXPECT_EQ(got[2], 0);
+    EXPECT_EQ(got[3], cols - 1);
+    std::vector<int32_t> too_few(2);
+    EXPECT_THROW(dev->argmax_rows(tx, too_few), Error);
   }
 
   // swiglu into its gate (as the model calls it), add, then add_bias with each bias type.

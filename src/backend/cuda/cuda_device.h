@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "backend/cuda/device_memory.h"
+#include "backend/cuda/kernels/block_math.h"
 #include "backend/cuda/stream.h"
 #include "backend/device.h"
 
@@ -23,6 +24,8 @@ class CudaDevice final : public backend::Device {
 
   void get_rows(const backend::Tensor& table, std::span<const int32_t> ids, const backend::Tensor& out) override;
   void matmul(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y) override;
+  void matmul_same_input(std::span<const backend::Tensor> ws, const backend::Tensor& x,
+                         std::span<const backend::Tensor> ys) override;
   void rms_norm(const backend::Tensor& x, const backend::Tensor& weight, float eps, const backend::Tensor& y) override;
   void rope(const backend::Tensor& x, std::span<const int32_t> positions, const backend::RopeParams& p) override;
   void attention(const backend::Tensor& q, const backend::Tensor& k_cache, const backend::Tensor& v_cache,
@@ -32,6 +35,7 @@ class CudaDevice final : public backend::Device {
   void swiglu(const backend::Tensor& gate, const backend::Tensor& up, const backend::Tensor& out) override;
   void add(const backend::Tensor& x, const backend::Tensor& y) override;
   void add_bias(const backend::Tensor& bias, const backend::Tensor& y) override;
+  void argmax_rows(const backend::Tensor& x, std::span<int32_t> out) override;
   void synchronize() override { stream_.flush(); }
   double measure_read_bandwidth_gbs() override;
 
@@ -47,7 +51,17 @@ class CudaDevice final : public backend::Device {
   }
   // At least `bytes` of `scratch`; growing it first runs what is recorded (which may use it).
   uint8_t* scratch(DeviceMemory& scratch, size_t bytes);
-  void matmul_decode(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y);
+  void check_matmul(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y) const;
+  bool overlaps(const backend::Tensor& x, const backend::Tensor& y) const;
+  // Up to kMatvecMaxParts same-typed weights times the same decode-sized activations.
+  void matmul_decode(std::span<const backend::Tensor> ws, const backend::Tensor& x, std::span<const backend::Tensor> ys);
+  // Where matmul_decode keeps rows x cols activations rounded to 8 bits: the quants, then the
+  // chunk headers, in activation_scratch_ (grown first if needed).
+  struct Q8Scratch {
+    int8_t* xq;
+    blocks::XChunk* meta;
+  };
+  Q8Scratch q8_scratch(int64_t rows, int64_t cols);
   void matmul_batched(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y);
 
   // The activations last converted for a matmul (8-bit chunks, f16 or bf16) in
@@ -70,6 +84,7 @@ class CudaDevice final : public backend::Device {
   Stream stream_;
   DeviceMemory activation_scratch_;  // quantized or half activations of one matmul
   DeviceMemory weight_scratch_;      // one dequantized weight tile
+  DeviceMemory argmax_out_;          // argmax_rows' ids before they go to the host
   ConvertedActivations converted_;
 };
 

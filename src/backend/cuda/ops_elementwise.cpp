@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_device.h"
 #include "backend/cuda/kernels/launch.h"
 #include "util/error.h"
@@ -44,8 +45,17 @@ void CudaDevice::rms_norm(const backend::Tensor& x, const backend::Tensor& weigh
   a.groups = static_cast<int32_t>(x.cols / weight.cols);
   a.weight_type = static_cast<uint32_t>(weight.type);
   a.eps = eps;
+  // A decode-sized output is rounded to 8 bits as it is written, for the matmul that follows
+  // (by a kernel that needs the output apart from the input).
+  const bool quantize = x.rows <= kernels::kMatvecMaxTokens && a.groups == 1 && x.cols % 32 == 0 && !overlaps(x, y);
+  if (quantize) {
+    const Q8Scratch q8 = q8_scratch(x.rows, x.cols);
+    a.xq = q8.xq;
+    a.meta = q8.meta;
+  }
   forget_converted();  // it may write the rows a matmul converted
-  stream_.record("rms_norm", a, kernels::rms_norm);
+  stream_.record(quantize ? "rms_norm_quantize" : "rms_norm", a, kernels::rms_norm);
+  if (quantize) remember_converted(ActivationFormat::Q8Chunks, y.row_range(0, x.rows));
 }
 
 void CudaDevice::rope(const backend::Tensor& x, std::span<const int32_t> positions, const backend::RopeParams& p) {
@@ -95,8 +105,15 @@ void CudaDevice::swiglu(const backend::Tensor& gate, const backend::Tensor& up, 
   a.out_stride = out.row_stride / 4;
   a.cols = gate.cols;
   a.rows = gate.rows;
+  const bool quantize = gate.rows > 0 && gate.rows <= kernels::kMatvecMaxTokens && gate.cols % 32 == 0;
+  if (quantize) {
+    const Q8Scratch q8 = q8_scratch(gate.rows, gate.cols);
+    a.xq = q8.xq;
+    a.meta = q8.meta;
+  }
   forget_converted();  // it may write the rows a matmul converted
-  stream_.record("swiglu", a, kernels::swiglu);
+  stream_.record(quantize ? "swiglu_quantize" : "swiglu", a, kernels::swiglu);
+  if (quantize) remember_converted(ActivationFormat::Q8Chunks, out.row_range(0, gate.rows));
 }
 
 void CudaDevice::add(const backend::Tensor& x, const backend::Tensor& y) {
@@ -127,6 +144,24 @@ void CudaDevice::add_bias(const backend::Tensor& bias, const backend::Tensor& y)
   a.bias_type = static_cast<uint32_t>(bias.type);
   forget_converted();  // it may write the rows a matmul converted
   stream_.record("add_bias", a, kernels::add_bias);
+}
+
+void CudaDevice::argmax_rows(const backend::Tensor& x, std::span<int32_t> out) {
+  require_f32(x, "argmax_rows");
+  if (static_cast<int64_t>(out.size()) != x.rows || x.cols <= 0) {
+    throw Error("cuda: argmax_rows: " + std::to_string(out.size()) + " outputs for " + std::to_string(x.rows) + " rows");
+  }
+  if (x.rows == 0) return;
+  kernels::ArgmaxArgs a{};
+  a.out = reinterpret_cast<int32_t*>(scratch(argmax_out_, out.size_bytes()));
+  a.x = address_as<float>(x);
+  a.x_stride = x.row_stride / 4;
+  a.cols = x.cols;
+  a.rows = x.rows;
+  stream_.record("argmax_rows", a, kernels::argmax_rows);
+  stream_.flush();
+  check(cudaMemcpyAsync(out.data(), a.out, out.size_bytes(), cudaMemcpyDeviceToHost, stream_.get()), "copying argmax ids");
+  check(cudaStreamSynchronize(stream_.get()), "copying argmax ids");
 }
 
 }  // namespace anychip::cuda

@@ -21,7 +21,7 @@ size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
 }  // namespace
 
-void CudaDevice::matmul(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y) {
+void CudaDevice::check_matmul(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y) const {
   if (x.cols != w.cols || y.cols != w.rows || x.rows != y.rows || !is_f32_rows(x) || !is_f32_rows(y)) {
     throw Error("cuda: matmul: mismatched shapes or non-f32 activations");
   }
@@ -31,17 +31,54 @@ void CudaDevice::matmul(const backend::Tensor& w, const backend::Tensor& x, cons
   if (!even_offsets(w) || (w.type == GgmlType::F32 && !is_f32_rows(w))) {
     throw Error("cuda: matmul: weight rows are not aligned to their element size");
   }
+}
+
+// True when y's bytes overlap x's: the output may overwrite the rows the next matmul would
+// otherwise reuse converted.
+bool CudaDevice::overlaps(const backend::Tensor& x, const backend::Tensor& y) const {
+  const uint8_t *x_begin = address(x), *y_begin = address(y);
+  const uint8_t* x_end = x_begin + (x.rows - 1) * x.row_stride + x.cols * 4;
+  const uint8_t* y_end = y_begin + (y.rows - 1) * y.row_stride + y.cols * 4;
+  return x_begin < y_end && y_begin < x_end;
+}
+
+void CudaDevice::matmul(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y) {
+  check_matmul(w, x, y);
   if (x.rows == 0 || w.rows == 0) return;
   if (x.rows > kernels::kMatvecMaxTokens) {
     matmul_batched(w, x, y);
   } else {
-    matmul_decode(w, x, y);
+    matmul_decode(std::span(&w, 1), x, std::span(&y, 1));
   }
-  // The output may overwrite the rows the next matmul would otherwise reuse converted.
-  const uint8_t *x_begin = address(x), *y_begin = address(y);
-  const uint8_t* x_end = x_begin + (x.rows - 1) * x.row_stride + x.cols * 4;
-  const uint8_t* y_end = y_begin + (y.rows - 1) * y.row_stride + y.cols * 4;
-  if (x_begin < y_end && y_begin < x_end) forget_converted();
+  if (overlaps(x, y)) forget_converted();
+}
+
+// Decode-sized batches multiply runs of same-typed weights (with same-strided outputs) in one
+// launch; anything else goes one matmul at a time.
+void CudaDevice::matmul_same_input(std::span<const backend::Tensor> ws, const backend::Tensor& x,
+                                   std::span<const backend::Tensor> ys) {
+  if (ws.size() != ys.size()) {
+    throw Error("cuda: matmul_same_input: " + std::to_string(ws.size()) + " weights for " + std::to_string(ys.size()) +
+                " outputs");
+  }
+  for (size_t i = 0; i < ws.size(); ++i) check_matmul(ws[i], x, ys[i]);
+  if (x.rows == 0) return;
+  bool one_at_a_time = x.rows > kernels::kMatvecMaxTokens;
+  for (const backend::Tensor& y : ys) one_at_a_time = one_at_a_time || overlaps(x, y);
+  if (one_at_a_time) {
+    for (size_t i = 0; i < ws.size(); ++i) matmul(ws[i], x, ys[i]);
+    return;
+  }
+  size_t first = 0;
+  while (first < ws.size()) {
+    size_t end = first + 1;
+    while (end < ws.size() && end - first < static_cast<size_t>(kernels::kMatvecMaxParts) &&
+           ws[end].type == ws[first].type && ys[end].row_stride == ys[first].row_stride) {
+      ++end;
+    }
+    matmul_decode(ws.subspan(first, end - first), x, ys.subspan(first, end - first));
+    first = end;
+  }
 }
 
 bool CudaDevice::converted(ActivationFormat format, const backend::Tensor& x) const {
@@ -54,37 +91,44 @@ void CudaDevice::remember_converted(ActivationFormat format, const backend::Tens
   converted_ = {format, address_as<float>(x), x.row_stride, x.rows, x.cols, stream_.epoch()};
 }
 
-void CudaDevice::matmul_decode(const backend::Tensor& w, const backend::Tensor& x, const backend::Tensor& y) {
+CudaDevice::Q8Scratch CudaDevice::q8_scratch(int64_t rows, int64_t cols) {
+  const size_t quant_bytes = round_up(static_cast<size_t>(rows * cols), 256);  // cols: a multiple of 32
+  const size_t meta_bytes = static_cast<size_t>(rows * (cols / 32)) * sizeof(blocks::XChunk);
+  uint8_t* act = scratch(activation_scratch_, quant_bytes + meta_bytes);
+  return {reinterpret_cast<int8_t*>(act), reinterpret_cast<blocks::XChunk*>(act + quant_bytes)};
+}
+
+void CudaDevice::matmul_decode(std::span<const backend::Tensor> ws, const backend::Tensor& x,
+                               std::span<const backend::Tensor> ys) {
+  const backend::Tensor& w0 = ws[0];
   kernels::MatvecArgs a{};
-  if (!kernels::is_float_type(w.type)) {
-    const size_t quant_bytes = round_up(static_cast<size_t>(x.rows * x.cols), 256);  // x.cols: a multiple of 32
-    const size_t meta_bytes = static_cast<size_t>(x.rows * (x.cols / 32)) * sizeof(blocks::XChunk);
+  if (!kernels::is_float_type(w0.type)) {
     if (!converted(ActivationFormat::Q8Chunks, x)) {
-      uint8_t* act = scratch(activation_scratch_, quant_bytes + meta_bytes);
+      const Q8Scratch q8 = q8_scratch(x.rows, x.cols);
       kernels::QuantizeArgs q{};
       q.x = address_as<float>(x);
-      q.xq = reinterpret_cast<int8_t*>(act);
-      q.meta = reinterpret_cast<blocks::XChunk*>(act + quant_bytes);
+      q.xq = q8.xq;
+      q.meta = q8.meta;
       q.x_stride = x.row_stride / 4;
       q.cols = x.cols;
       q.rows = x.rows;
       stream_.record("quantize_activations", q, kernels::quantize_activations);
       remember_converted(ActivationFormat::Q8Chunks, x);
     }
-    const auto* act = static_cast<const uint8_t*>(activation_scratch_.get());
-    a.xq = reinterpret_cast<const int8_t*>(act);
-    a.meta = reinterpret_cast<const blocks::XChunk*>(act + quant_bytes);
+    const Q8Scratch q8 = q8_scratch(x.rows, x.cols);  // already this large: nothing grows
+    a.xq = q8.xq;
+    a.meta = q8.meta;
   }
-  a.w = address(w);
+  for (size_t i = 0; i < ws.size(); ++i) {
+    a.part[i] = {address(ws[i]), address_as<float>(ys[i]), ws[i].row_stride, ws[i].rows};
+  }
+  a.parts = static_cast<int32_t>(ws.size());
   a.x = address_as<float>(x);
-  a.y = address_as<float>(y);
-  a.w_stride = w.row_stride;
   a.x_stride = x.row_stride / 4;
-  a.y_stride = y.row_stride / 4;
-  a.rows = w.rows;
-  a.cols = w.cols;
+  a.y_stride = ys[0].row_stride / 4;
+  a.cols = w0.cols;
   a.tokens = static_cast<int32_t>(x.rows);
-  a.type = static_cast<uint32_t>(w.type);
+  a.type = static_cast<uint32_t>(w0.type);
   stream_.record("matvec", a, kernels::matvec);
 }
 

@@ -54,6 +54,12 @@ T shuffle_from(T v, int src) {
   std::memcpy(&out, &bits, sizeof out);
   return out;
 }
+// Read-only cache loads are plain loads here.
+template <class T>
+T __ldg(const T* p) {
+  return *p;
+}
+
 template <class T>
 T __shfl_xor_sync(unsigned, T v, int lane_mask) {
   return shuffle_from(v, lane_id() ^ lane_mask);

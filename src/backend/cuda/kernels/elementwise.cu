@@ -6,6 +6,7 @@
 #include "backend/cuda/kernels/dispatch.h"
 #include "backend/cuda/kernels/launch.h"
 #include "backend/cuda/kernels/kernel_common.cuh"
+#include "backend/cuda/kernels/quantize_chunk.cuh"
 
 namespace anychip::cuda::kernels {
 namespace {
@@ -32,12 +33,25 @@ __global__ void store_rows_kernel(StoreRowsArgs a) {
 }
 
 // One thread per element of a rows x cols matrix: grid.y rows (up to 65535 per launch slice).
+__device__ __forceinline__ float silu_times(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+
 __global__ void swiglu_kernel(SwigluArgs a) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t r = blockIdx.y;
   if (c >= a.cols) return;
-  const float g = a.gate[r * a.gate_stride + c];
-  a.out[r * a.out_stride + c] = g / (1.0f + expf(-g)) * a.up[r * a.up_stride + c];
+  a.out[r * a.out_stride + c] = silu_times(a.gate[r * a.gate_stride + c], a.up[r * a.up_stride + c]);
+}
+
+// One warp per 32-element chunk (cols a multiple of 32), also rounding it to 8 bits.
+__global__ void swiglu_quantize_kernel(SwigluArgs a) {
+  const int64_t chunks_per_row = a.cols / 32;
+  const int64_t chunk = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarp) + threadIdx.x / kWarp;
+  if (chunk >= a.rows * chunks_per_row) return;
+  const int lane = threadIdx.x % kWarp;
+  const int64_t r = chunk / chunks_per_row, c = (chunk % chunks_per_row) * 32 + lane;
+  const float v = silu_times(a.gate[r * a.gate_stride + c], a.up[r * a.up_stride + c]);
+  a.out[r * a.out_stride + c] = v;
+  quantize_warp_chunk(v, lane, a.xq + r * a.cols + c - lane, a.meta + chunk);
 }
 
 __global__ void add_kernel(AddArgs a) {
@@ -91,6 +105,12 @@ void store_rows(const StoreRowsArgs& a, cudaStream_t s) {
 }
 
 void swiglu(const SwigluArgs& a, cudaStream_t s) {
+  if (a.xq != nullptr) {
+    constexpr int kChunksPerBlock = 8;
+    const int64_t chunks = a.rows * (a.cols / 32);
+    if (chunks > 0) launch(swiglu_quantize_kernel, grid_for(chunks, kChunksPerBlock), kChunksPerBlock * kWarp, 0, s, a);
+    return;
+  }
   for_row_slices(a, a.rows, a.cols, swiglu_kernel, [](SwigluArgs& x, int64_t r) {
     x.gate += r * x.gate_stride;
     x.up += r * x.up_stride;

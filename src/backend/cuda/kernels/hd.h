@@ -112,9 +112,11 @@ ANYCHIP_HD int dp4a(int a, int b, int c) {
 
 // GGUF blocks are 2-byte aligned at best (every block size is even, tensors start 32-aligned),
 // so wider fields are read as 16-bit halves.
+// On the GPU through the read-only data cache: kernels never write what they read this way
+// (weights, and caches written by earlier kernels).
 ANYCHIP_HD uint16_t load_u16(const uint8_t* p) {
 #if defined(__CUDA_ARCH__)
-  return *reinterpret_cast<const uint16_t*>(p);
+  return __ldg(reinterpret_cast<const unsigned short*>(p));
 #else
   uint16_t v;
   std::memcpy(&v, p, sizeof v);

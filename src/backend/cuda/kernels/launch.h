@@ -44,20 +44,31 @@ struct QuantizeArgs {
 };
 void quantize_activations(const QuantizeArgs& a, cudaStream_t s);
 
-// y[t][j] = dot(w row j, x row t) for up to kMatvecMaxTokens tokens, weights read once.
-struct MatvecArgs {
+// Weight matrices one matvec launch multiplies with the same activations (q/k/v, gate/up): one
+// launch instead of one per matrix, since at batch 1 a launch costs about as much as a small
+// matrix's read.
+inline constexpr int kMatvecMaxParts = 3;
+struct MatvecPart {
   const uint8_t* w;
+  float* y;
+  uint64_t w_stride;
+  int64_t rows;
+};
+
+// y[t][j] = dot(w row j, x row t) for up to kMatvecMaxTokens tokens, weights read once; for
+// every part, all of the same weight type and width.
+struct MatvecArgs {
+  MatvecPart part[kMatvecMaxParts];
   const float* x;                // float weights: f32 activations
   const int8_t* xq;              // quantized weights: activations from quantize_activations
   const blocks::XChunk* meta;
-  float* y;
-  uint64_t w_stride;
   uint64_t x_stride;
   uint64_t y_stride;
-  int64_t rows;
   int64_t cols;
   int32_t tokens;
   uint32_t type;
+  int32_t parts;
+  uint32_t unused;
 };
 void matvec(const MatvecArgs& a, cudaStream_t s);
 
@@ -85,7 +96,11 @@ struct ConvertArgs {
 };
 void convert_activations(const ConvertArgs& a, cudaStream_t s);
 
+// With xq set (one group per row, cols a multiple of 32, y apart from x) the output is also
+// rounded to 8-bit chunks, as quantize_activations would round it, for the matmul that follows.
 struct RmsNormArgs {
+  int8_t* xq;
+  blocks::XChunk* meta;
   const float* x;
   const uint8_t* weight;
   float* y;
@@ -153,7 +168,10 @@ struct StoreRowsArgs {
 };
 void store_rows(const StoreRowsArgs& a, cudaStream_t s);
 
+// With xq set (cols a multiple of 32) the output is also rounded to 8-bit chunks.
 struct SwigluArgs {
+  int8_t* xq;
+  blocks::XChunk* meta;
   const float* gate;
   const float* up;
   float* out;
@@ -186,19 +204,31 @@ struct AddBiasArgs {
 };
 void add_bias(const AddBiasArgs& a, cudaStream_t s);
 
+// out[r] = the first column of row r's largest value.
+struct ArgmaxArgs {
+  const float* x;
+  int32_t* out;
+  uint64_t x_stride;
+  int64_t cols;
+  int64_t rows;
+};
+void argmax_rows(const ArgmaxArgs& a, cudaStream_t s);
+
 // No padding (each size is the sum of its members'), so equal launches have equal bytes.
 static_assert(sizeof(GetRowsArgs) == 3 * 8 + 3 * 8 + 2 * 4);
 static_assert(sizeof(QuantizeArgs) == 3 * 8 + 3 * 8);
-static_assert(sizeof(MatvecArgs) == 5 * 8 + 5 * 8 + 2 * 4);
+static_assert(sizeof(MatvecPart) == 4 * 8);
+static_assert(sizeof(MatvecArgs) == kMatvecMaxParts * sizeof(MatvecPart) + 3 * 8 + 3 * 8 + 4 * 4);
 static_assert(sizeof(DequantizeArgs) == 2 * 8 + 3 * 8 + 2 * 4);
 static_assert(sizeof(ConvertArgs) == 2 * 8 + 3 * 8 + 2 * 4);
-static_assert(sizeof(RmsNormArgs) == 3 * 8 + 3 * 8 + 4 * 4);
+static_assert(sizeof(RmsNormArgs) == 5 * 8 + 3 * 8 + 4 * 4);
 static_assert(sizeof(RopeArgs) == 3 * 8 + 2 * 8 + 6 * 4);
 static_assert(sizeof(AttentionArgs) == 8 * 8 + 3 * 8 + 8 * 4);
 static_assert(sizeof(StoreRowsArgs) == 3 * 8 + 4 * 8 + 2 * 4);
-static_assert(sizeof(SwigluArgs) == 3 * 8 + 5 * 8);
+static_assert(sizeof(SwigluArgs) == 5 * 8 + 5 * 8);
 static_assert(sizeof(AddArgs) == 2 * 8 + 4 * 8);
 static_assert(sizeof(AddBiasArgs) == 2 * 8 + 3 * 8 + 2 * 4);
+static_assert(sizeof(ArgmaxArgs) == 2 * 8 + 3 * 8);
 
 // Reads `bytes` (a multiple of 16) so the read cannot be optimized away; for the bandwidth probe.
 void read_probe(const void* data, uint64_t bytes, uint32_t* sink, cudaStream_t s);

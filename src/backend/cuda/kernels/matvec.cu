@@ -1,6 +1,7 @@
-// Decode-time matrix-vector products (up to kMatvecMaxTokens token rows per weight read) and the
-// 8-bit activation rounding they use for quantized weights. One warp per weight row; each lane
-// takes whole 32-weight chunks, so a block's header is read by the lanes of its chunks only.
+// Decode-time matrix-vector products (up to kMatvecMaxTokens token rows per weight read, up to
+// kMatvecMaxParts matrices per launch) and the 8-bit activation rounding they use for quantized
+// weights. One warp per weight row; each lane takes whole 32-weight chunks, so a block's header
+// is read by the lanes of its chunks only.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -8,13 +9,14 @@
 #include "backend/cuda/kernels/dispatch.h"
 #include "backend/cuda/kernels/launch.h"
 #include "backend/cuda/kernels/kernel_common.cuh"
+#include "backend/cuda/kernels/quantize_chunk.cuh"
 
 namespace anychip::cuda::kernels {
 namespace {
 
 constexpr int kRowsPerBlock = 4;  // warps per block
 
-// One warp per chunk of 32 activations: the warp-parallel form of blocks::quantize_chunk.
+// One warp per chunk of 32 activations.
 __global__ void quantize_kernel(QuantizeArgs a) {
   const int64_t chunks_per_row = a.cols / 32;
   const int64_t chunk = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarp) + threadIdx.x / kWarp;
@@ -22,45 +24,80 @@ __global__ void quantize_kernel(QuantizeArgs a) {
   const int lane = threadIdx.x % kWarp;
   const int64_t row = chunk / chunks_per_row, c = chunk % chunks_per_row;
   const float v = a.x[row * a.x_stride + c * 32 + lane];
-  const float amax = warp_max(fabsf(v));
-  const blocks::Q8Params p = blocks::q8_params(amax);
-  const int q = blocks::q8_quant(v, p);
-  a.xq[row * a.cols + c * 32 + lane] = static_cast<int8_t>(q);
-  int half_sum = q;  // summed within each half-warp: lanes 0-15 and 16-31
-#pragma unroll
-  for (int o = 8; o > 0; o /= 2) half_sum += __shfl_xor_sync(0xffffffffu, half_sum, o);
-  const int high_sum = __shfl_sync(0xffffffffu, half_sum, 16);
-  if (lane == 0) {
-    a.meta[chunk] = blocks::XChunk{p.d, {static_cast<float>(half_sum), static_cast<float>(high_sum)}, 0.0f};
-  }
+  quantize_warp_chunk(v, lane, a.xq + row * a.cols + c * 32, a.meta + chunk);
 }
 
-template <GgmlType T, int NT>
+// The part and row of the calling block's rows: blocks are numbered through the parts in
+// order, each part taking whole blocks of `rows_per_block` rows. False past a part's last row.
+__device__ __forceinline__ bool locate_row(const MatvecArgs& a, int rows_per_block, int row_in_block,
+                                           const MatvecPart*& part, int64_t& row) {
+  int64_t block = blockIdx.x;
+  for (int i = 0; i < a.parts; ++i) {
+    const int64_t blocks = (a.part[i].rows + rows_per_block - 1) / rows_per_block;
+    if (block < blocks) {
+      part = &a.part[i];
+      row = block * rows_per_block + row_in_block;
+      return row < a.part[i].rows;
+    }
+    block -= blocks;
+  }
+  return false;
+}
+
+// WPR warps share each weight row (one row per block when WPR > 1, else kRowsPerBlock rows of
+// one warp each): long rows are split so every matrix runs as many warps, and so as many loads
+// at once, as the GPU holds. Each lane takes whole 32-weight chunks; the loop is unrolled so a
+// lane's loads for several chunks are in flight together. The per-warp sums are added in warp
+// order, so a row's result depends only on its width, not on the batch.
+template <GgmlType T, int NT, int WPR>
 __global__ void __launch_bounds__(kWarp* kRowsPerBlock) matvec_quant_kernel(MatvecArgs a) {
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.y;
-  if (row >= a.rows) return;
-  const uint8_t* w = a.w + row * a.w_stride;
+  static_assert(WPR == 1 || WPR == 2 || WPR == 4);
+  constexpr int kRows = WPR == 1 ? kRowsPerBlock : 1;
+  const MatvecPart* part = nullptr;
+  int64_t row = 0;
+  // With WPR > 1 the block is one row: all of its warps leave here together or none does.
+  if (!locate_row(a, kRows, WPR == 1 ? threadIdx.y : 0, part, row)) return;
+  const int slice = WPR == 1 ? 0 : threadIdx.y;
+  const uint8_t* w = part->w + row * part->w_stride;
   const int64_t chunks = a.cols / 32;
   float acc[NT];
 #pragma unroll
   for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
-  for (int64_t c = threadIdx.x; c < chunks; c += kWarp) {
+#pragma unroll 4
+  for (int64_t c = slice * kWarp + threadIdx.x; c < chunks; c += kWarp * WPR) {
     blocks::Chunk ch;
     blocks::unpack_chunk<T>(w, c, ch);
 #pragma unroll
     for (int t = 0; t < NT; ++t) {
       if (t < a.tokens) {
         const int4* xq = reinterpret_cast<const int4*>(a.xq + t * a.cols + c * 32);
-        const int4 lo = xq[0], hi = xq[1];
+        const int4 lo = __ldg(xq), hi = __ldg(xq + 1);
         const int32_t q[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
         acc[t] += blocks::dot_chunk<blocks::Format<T>::kOffset>(ch, q, a.meta[t * chunks + c]);
       }
     }
   }
+  if constexpr (WPR == 1) {
 #pragma unroll
-  for (int t = 0; t < NT; ++t) {
-    const float v = warp_sum(acc[t]);
-    if (threadIdx.x == 0 && t < a.tokens) a.y[t * a.y_stride + row] = v;
+    for (int t = 0; t < NT; ++t) {
+      const float v = warp_sum(acc[t]);
+      if (threadIdx.x == 0 && t < a.tokens) part->y[t * a.y_stride + row] = v;
+    }
+  } else {
+    __shared__ float partial[WPR][NT];
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+      const float v = warp_sum(acc[t]);
+      if (threadIdx.x == 0) partial[slice][t] = v;
+    }
+    __syncthreads();
+    if (slice == 0 && threadIdx.x == 0) {
+      for (int t = 0; t < a.tokens && t < NT; ++t) {
+        float v = partial[0][t];
+        for (int k = 1; k < WPR; ++k) v += partial[k][t];
+        part->y[t * a.y_stride + row] = v;
+      }
+    }
   }
 }
 
@@ -74,10 +111,11 @@ __device__ __forceinline__ float activation(float x) {
 
 template <GgmlType T, int NT>
 __global__ void __launch_bounds__(kWarp* kRowsPerBlock) matvec_float_kernel(MatvecArgs a) {
-  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.y;
-  if (row >= a.rows) return;
+  const MatvecPart* part = nullptr;
+  int64_t row = 0;
+  if (!locate_row(a, kRowsPerBlock, threadIdx.y, part, row)) return;
   using F = blocks::Format<T>;
-  const uint8_t* w = a.w + row * a.w_stride;
+  const uint8_t* w = part->w + row * part->w_stride;
   float acc[NT];
 #pragma unroll
   for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
@@ -91,7 +129,7 @@ __global__ void __launch_bounds__(kWarp* kRowsPerBlock) matvec_float_kernel(Matv
 #pragma unroll
   for (int t = 0; t < NT; ++t) {
     const float v = warp_sum(acc[t]);
-    if (threadIdx.x == 0 && t < a.tokens) a.y[t * a.y_stride + row] = v;
+    if (threadIdx.x == 0 && t < a.tokens) part->y[t * a.y_stride + row] = v;
   }
 }
 
@@ -120,14 +158,26 @@ __global__ void dequantize_f16_kernel(DequantizeArgs a) {
 }
 
 
+// Warps per weight row: enough that a lane has one or two chunks of a row per pass.
+int warps_per_row(int64_t cols) { return cols >= 256 * 32 ? 4 : cols >= 64 * 32 ? 2 : 1; }
+
 template <GgmlType T, int NT, bool kQuantized>
 void launch_matvec(const MatvecArgs& a, cudaStream_t s) {
-  const dim3 block(kWarp, kRowsPerBlock);
-  const unsigned grid = grid_for(a.rows, kRowsPerBlock);
+  const int wpr = kQuantized ? warps_per_row(a.cols) : 1;
+  const int rows_per_block = wpr == 1 ? kRowsPerBlock : 1;
+  unsigned grid = 0;
+  for (int i = 0; i < a.parts; ++i) grid += grid_for(a.part[i].rows, rows_per_block);
+  if (grid == 0) return;
   if constexpr (kQuantized) {
-    launch(matvec_quant_kernel<T, NT>, grid, block, 0, s, a);
+    if (wpr == 4) {
+      launch(matvec_quant_kernel<T, NT, 4>, grid, dim3(kWarp, 4), 0, s, a);
+    } else if (wpr == 2) {
+      launch(matvec_quant_kernel<T, NT, 2>, grid, dim3(kWarp, 2), 0, s, a);
+    } else {
+      launch(matvec_quant_kernel<T, NT, 1>, grid, dim3(kWarp, kRowsPerBlock), 0, s, a);
+    }
   } else {
-    launch(matvec_float_kernel<T, NT>, grid, block, 0, s, a);
+    launch(matvec_float_kernel<T, NT>, grid, dim3(kWarp, kRowsPerBlock), 0, s, a);
   }
 }
 
@@ -155,7 +205,7 @@ void quantize_activations(const QuantizeArgs& a, cudaStream_t s) {
 }
 
 void matvec(const MatvecArgs& a, cudaStream_t s) {
-  if (a.rows == 0 || a.tokens == 0) return;
+  if (a.parts == 0 || a.tokens == 0) return;
   const auto type = static_cast<GgmlType>(a.type);
   if (is_float_type(type)) {
     dispatch_float_type(type, [&](auto tag) { launch_matvec_for_tokens<decltype(tag)::value, false>(a, s); });

@@ -3,9 +3,20 @@
 #include "backend/cuda/kernels/dispatch.h"
 #include "backend/cuda/kernels/launch.h"
 #include "backend/cuda/kernels/kernel_common.cuh"
+#include "backend/cuda/kernels/quantize_chunk.cuh"
 
 namespace anychip::cuda::kernels {
 namespace {
+
+// The row's 1/rms over one group, by every thread of the block. The loop is unrolled so a
+// thread's loads are in flight together.
+__device__ __forceinline__ float inverse_rms(const float* x, int n, float eps) {
+  float sum = 0.0f;
+#pragma unroll 8
+  for (int i = threadIdx.x; i < n; i += blockDim.x) sum += x[i] * x[i];
+  sum = block_sum(sum);
+  return 1.0f / sqrtf(sum / static_cast<float>(n) + eps);
+}
 
 // One block per (row, group). In place (x == y) is safe: each thread writes only the elements
 // it read.
@@ -15,11 +26,31 @@ __global__ void rms_norm_kernel(RmsNormArgs a) {
   const int64_t group = blockIdx.x % a.groups;
   const float* x = a.x + row * a.x_stride + group * a.n;
   float* y = a.y + row * a.y_stride + group * a.n;
-  float sum = 0.0f;
-  for (int i = threadIdx.x; i < a.n; i += blockDim.x) sum += x[i] * x[i];
-  sum = block_sum(sum);
-  const float scale = 1.0f / sqrtf(sum / static_cast<float>(a.n) + a.eps);
+  const float scale = inverse_rms(x, a.n, a.eps);
+#pragma unroll 8
   for (int i = threadIdx.x; i < a.n; i += blockDim.x) y[i] = x[i] * scale * blocks::row_element<W>(a.weight, i);
+}
+
+constexpr int kSliceThreads = 256;
+
+// Grid (slice, row), one group per row, n a multiple of 32, y not overlapping x: every block
+// finds the row's 1/rms itself (the same sum in the same order, so the same value) and writes
+// its slice of kSliceThreads elements, one warp per 32-element chunk, each chunk also rounded to
+// 8 bits for the next matmul. One block per row would read the norm weights a chunk at a time.
+template <GgmlType W>
+__global__ void rms_norm_quantize_kernel(RmsNormArgs a) {
+  const int64_t row = blockIdx.y;
+  const float* x = a.x + row * a.x_stride;
+  float* y = a.y + row * a.y_stride;
+  const float scale = inverse_rms(x, a.n, a.eps);
+  const int lane = threadIdx.x % kWarp;
+  const int chunks = a.n / 32;
+  const int c = blockIdx.x * (kSliceThreads / kWarp) + threadIdx.x / kWarp;
+  if (c >= chunks) return;
+  const int i = c * 32 + lane;
+  const float v = x[i] * scale * blocks::row_element<W>(a.weight, i);
+  y[i] = v;
+  quantize_warp_chunk(v, lane, a.xq + row * a.n + c * 32, a.meta + row * chunks + c);
 }
 
 // Grid (row, head); thread i rotates pair i. The angle pos * theta_scale^i is stepped by
@@ -54,7 +85,12 @@ void rms_norm(const RmsNormArgs& a, cudaStream_t s) {
   const int64_t blocks = a.rows * a.groups;
   if (blocks == 0) return;
   dispatch_float_type(static_cast<GgmlType>(a.weight_type), [&](auto tag) {
-    launch(rms_norm_kernel<decltype(tag)::value>, static_cast<unsigned>(blocks), threads_for(a.n, 256), 0, s, a);
+    if (a.xq != nullptr) {
+      launch(rms_norm_quantize_kernel<decltype(tag)::value>,
+             dim3(grid_for(a.n, kSliceThreads), static_cast<unsigned>(a.rows)), kSliceThreads, 0, s, a);
+    } else {
+      launch(rms_norm_kernel<decltype(tag)::value>, static_cast<unsigned>(blocks), threads_for(a.n, 256), 0, s, a);
+    }
   });
 }
 
