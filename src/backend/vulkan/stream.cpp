@@ -164,6 +164,16 @@ void Stream::fill_zero(const GpuBuffer& dst) {
                        nullptr);
 }
 
+void Stream::reset_queries(VkQueryPool pool, uint32_t first, uint32_t count) {
+  begin();
+  vkCmdResetQueryPool(cmd_, pool, first, count);
+}
+
+void Stream::timestamp(VkQueryPool pool, uint32_t query) {
+  begin();
+  vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, query);
+}
+
 void Stream::copy(const GpuBuffer& src, size_t src_offset, const GpuBuffer& dst, size_t dst_offset, size_t bytes) {
   begin();
   const VkBufferCopy region{src_offset, dst_offset, bytes};

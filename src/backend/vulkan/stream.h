@@ -44,6 +44,10 @@ class Stream {
   void dispatch(VkPipeline pipeline, std::span<const Bound> bindings, const void* push, size_t push_bytes,
                 uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1);
   void fill_zero(const GpuBuffer& dst);
+  // Resets queries [first, first + count) of a timestamp pool, then (timestamp) writes the GPU
+  // clock into one once all earlier recorded work has finished.
+  void reset_queries(VkQueryPool pool, uint32_t first, uint32_t count);
+  void timestamp(VkQueryPool pool, uint32_t query);
   void copy(const GpuBuffer& src, size_t src_offset, const GpuBuffer& dst, size_t dst_offset, size_t bytes);
   // Submits everything recorded and waits for it; no-op when nothing is recorded.
   void flush();

@@ -35,6 +35,7 @@ set(ANYCHIP_VULKAN_SHADERS
   "swiglu:"
   "add:"
   "add_bias:s16,s8"
+  "read_probe:"
 )
 set(_feature_bit_subgroup 1)
 set(_feature_bit_s16 2)
