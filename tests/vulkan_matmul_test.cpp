@@ -1,7 +1,8 @@
 // The Vulkan matmul and get_rows shaders for every weight type against the CPU reference
-// (ref::to_f32 dequantization, dot products in double), decode (1 token) and prefill shapes
-// (token counts that do not fill the last workgroup), rows starting at unaligned byte offsets,
-// in every feature mode (native and forced fallbacks).
+// (ref::to_f32 dequantization, dot products in double), decode shapes (1..8 tokens: one dispatch
+// with that token count, activations both 16-byte aligned and not) and prefill (19 tokens: two
+// z-groups of 8 plus a dispatch for the other 3), rows starting at unaligned byte offsets, in
+// every feature mode (native and forced fallbacks).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -44,9 +45,10 @@ TEST_P(VulkanMatmul, EveryWeightTypeMatchesReference) {
       std::vector<float> wf(static_cast<size_t>(rows * cols));
       for (int64_t r = 0; r < rows; ++r) ref::to_f32(type, w.data() + rb * r, wf.data() + r * cols, cols);
 
-      for (int64_t tokens : {1, 3, 11}) {
+      for (int64_t tokens : {1, 2, 3, 4, 5, 6, 7, 8, 19}) {
         const auto x = random_floats(static_cast<size_t>(tokens * cols), 99 + static_cast<uint32_t>(tokens));
-        const backend::Tensor tx = upload_f32(x, cols, 4);
+        // Odd token counts get vec4-aligned activations (matvec.comp's vector loads), even ones not.
+        const backend::Tensor tx = upload_f32(x, cols, tokens % 2 == 1 ? 0 : 4);
         const backend::Tensor ty = upload_f32(std::vector<float>(static_cast<size_t>(tokens * rows), -1.0f), rows);
         dev->matmul(tw, tx, ty);
         const auto y = download_f32(ty);

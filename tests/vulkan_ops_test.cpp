@@ -1,9 +1,10 @@
 // The Vulkan row-wise and element-wise shaders against the CPU reference ops (the checks of
 // support/op_checks.h: rms_norm with f16 weights, rope, swiglu, add, add_bias, store_rows bit for
 // bit), in every feature mode; plus the ANYCHIP_VULKAN_DISABLE switch really selecting the
-// fallback shaders.
+// fallback shaders, and the memory bandwidth probe giving a real rate.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "support/vulkan_fixture.h"
@@ -39,6 +40,13 @@ TEST_P(VulkanOps, SwigluAddAndBias) { check_swiglu_add_and_bias(); }
 TEST_P(VulkanOps, ArgmaxRowsFindsTheFirstMaximum) { check_argmax_rows(); }
 
 TEST_P(VulkanOps, StoreRowsRoundsToHalfExactly) { check_store_rows(); }
+
+// The read probe behind `anychip bench`'s roofline: some real rate, not 0 ("unknown") or inf.
+TEST_P(VulkanOps, BandwidthProbeMeasuresAPositiveRate) {
+  const double gbs = dev->measure_read_bandwidth_gbs();
+  EXPECT_TRUE(std::isfinite(gbs)) << gbs;
+  EXPECT_GT(gbs, 0.0);
+}
 
 INSTANTIATE_TEST_SUITE_P(Modes, VulkanOps, ::testing::ValuesIn(kVulkanModes), mode_name);
 

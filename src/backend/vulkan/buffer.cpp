@@ -44,7 +44,7 @@ void VulkanBuffer::write(size_t offset, const void* src, size_t bytes) {
     std::memcpy(mem_->mapped() + offset, src, bytes);
     return;
   }
-  GpuBuffer staging(ctx_, std::min(bytes, kStagingBytes), Placement::Host);
+  GpuBuffer& staging = stream_.staging(std::min(bytes, kStagingBytes));
   for (size_t done = 0; done < bytes; done += staging.size()) {
     const size_t n = std::min(staging.size(), bytes - done);
     std::memcpy(staging.mapped(), static_cast<const uint8_t*>(src) + done, n);
@@ -60,7 +60,7 @@ void VulkanBuffer::read(size_t offset, void* dst, size_t bytes) const {
     std::memcpy(dst, mem_->mapped() + offset, bytes);
     return;
   }
-  GpuBuffer staging(ctx_, std::min(bytes, kStagingBytes), Placement::Host);
+  GpuBuffer& staging = stream_.staging(std::min(bytes, kStagingBytes));
   for (size_t done = 0; done < bytes; done += staging.size()) {
     const size_t n = std::min(staging.size(), bytes - done);
     stream_.copy(*mem_, offset + done, staging, 0, n);

@@ -108,6 +108,13 @@ Context::Context(int index) {
                   "." + std::to_string(VK_API_VERSION_MINOR(props_.apiVersion)) + "; anychip needs 1.1");
     }
     queue_family_ = static_cast<uint32_t>(compute_queue_family(physical_));
+    {
+      uint32_t n = 0;
+      vkGetPhysicalDeviceQueueFamilyProperties(physical_, &n, nullptr);
+      std::vector<VkQueueFamilyProperties> families(n);
+      vkGetPhysicalDeviceQueueFamilyProperties(physical_, &n, families.data());
+      timestamp_bits_ = families[queue_family_].timestampValidBits;
+    }
 
     // What the device offers...
     VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};

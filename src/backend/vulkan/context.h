@@ -24,6 +24,9 @@ class Context {
   VkQueue queue() const { return queue_; }
   uint32_t queue_family() const { return queue_family_; }
   const VkPhysicalDeviceLimits& limits() const { return props_.limits; }
+  VkPhysicalDeviceType type() const { return props_.deviceType; }
+  // Valid bits of the compute queue's timestamps; 0 when it cannot write them.
+  uint32_t timestamp_bits() const { return timestamp_bits_; }
   const VkPhysicalDeviceMemoryProperties& memory() const { return memory_; }
   const Features& features() const { return features_; }
   const backend::DeviceInfo& info() const { return info_; }
@@ -34,6 +37,7 @@ class Context {
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queue_family_ = 0;
+  uint32_t timestamp_bits_ = 0;
   VkPhysicalDeviceProperties props_{};
   VkPhysicalDeviceMemoryProperties memory_{};
   Features features_;

@@ -31,11 +31,18 @@ GpuBuffer::GpuBuffer(const Context& ctx, size_t bytes, Placement placement) : ct
   vkGetBufferMemoryRequirements(ctx.device(), buffer_, &req);
   const auto& mem = ctx.memory();
   constexpr VkMemoryPropertyFlags kHost = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  constexpr VkMemoryPropertyFlags kCached = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
   int type = -1;
   if (placement == Placement::Device) {
-    type = find_type(mem, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | kHost);
+    // Device memory is mapped only where the host reaches it through its caches (unified memory:
+    // integrated GPUs, lavapipe). A discrete GPU's host-visible VRAM (resizable BAR) is read by
+    // the CPU uncached across PCIe, which made every logits read cost milliseconds, and without
+    // resizable BAR it is a 256 MiB heap that cannot hold a model; staging copies are far faster.
+    type = find_type(mem, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | kHost | kCached);
     if (type < 0) type = find_type(mem, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
   }
+  // Uploads and staging: cached host memory first, since results are read back through it.
+  if (type < 0) type = find_type(mem, req.memoryTypeBits, kHost | kCached);
   if (type < 0) type = find_type(mem, req.memoryTypeBits, kHost);
   if (type < 0) {
     vkDestroyBuffer(ctx.device(), buffer_, nullptr);

@@ -1,7 +1,7 @@
 #pragma once
-// A VkBuffer with its own memory. Device-local memory that the host can also map (unified
-// memory: integrated GPUs, lavapipe) is mapped and written directly; otherwise data moves
-// through a staging buffer.
+// A VkBuffer with its own memory. Device-local memory that the host can also map through its
+// caches (unified memory: integrated GPUs, lavapipe) is mapped and written directly; otherwise
+// (discrete GPUs) data moves through a staging buffer.
 #include <vulkan/vulkan.h>
 
 #include <cstddef>

@@ -6,10 +6,14 @@
 namespace anychip::vulkan {
 namespace {
 
-constexpr uint32_t kMatmulWorkgroup = 32;
+// matvec.comp: kMatvecRows rows per workgroup of kMatvecWorkgroup, one subgroup (or a
+// WG / kMatvecRows slice) per row, coalesced whole-unit loads, each decoded weight applied to up
+// to kMatvecTokens tokens. 4 rows of 32 fit one workgroup of 128 on 32-wide subgroups; wider
+// subgroups loop over the rows.
+constexpr uint32_t kMatvecWorkgroup = 128;
+constexpr uint32_t kMatvecRows = 4;
+constexpr uint32_t kMatvecTokens = 8;
 constexpr uint32_t kGetRowsWorkgroup = 64;
-// Tokens per workgroup in prefill: each decoded weight chunk is applied to this many token rows.
-constexpr uint32_t kPrefillTokens = 8;
 
 uint32_t u32(size_t v) { return static_cast<uint32_t>(v); }
 
@@ -34,17 +38,25 @@ void VulkanDevice::matmul(const backend::Tensor& w, const backend::Tensor& x, co
     throw Error("vulkan: matmul: weight rows are not aligned to their element size");
   }
   if (x.rows == 0 || w.rows == 0) return;
-  struct {
-    uint32_t w_off, w_stride, x_off, x_stride, y_off, y_stride, cols, rows, n_tokens;
-  } push;
   const Bound bw = bind(w), bx = bind(x), by = bind(y);
-  push = {bw.rel, u32(w.row_stride), bx.rel / 4, u32(x.row_stride / 4), by.rel / 4, u32(y.row_stride / 4),
-          u32(w.cols), u32(w.rows), u32(x.rows)};
-  const uint32_t nt = x.rows == 1 ? 1 : kPrefillTokens;
-  const uint32_t z = u32((x.rows + nt - 1) / nt);
-  if (z > 65535) throw Error("vulkan: matmul: too many tokens in one batch (" + std::to_string(x.rows) + ")");
-  run("matmul", {kMatmulWorkgroup, static_cast<uint32_t>(w.type), nt, activation_rounding(w.type)}, {bw, bx, by}, push,
-      static_cast<uint64_t>(w.rows), z);
+  const uint64_t row_groups = (static_cast<uint64_t>(w.rows) + kMatvecRows - 1) / kMatvecRows;
+  // Full groups of kMatvecTokens tokens along z, then one dispatch for the rest (all of decode),
+  // each with its exact token count as a specialization constant so no invocation tests bounds.
+  const uint64_t full = static_cast<uint64_t>(x.rows) / kMatvecTokens;
+  if (full > 65535) throw Error("vulkan: matmul: too many tokens in one batch (" + std::to_string(x.rows) + ")");
+  for (const bool rest : {false, true}) {
+    const uint64_t first = rest ? full * kMatvecTokens : 0;
+    const uint64_t tokens = rest ? static_cast<uint64_t>(x.rows) - first : full * kMatvecTokens;
+    if (tokens == 0) continue;
+    const uint32_t nt = rest ? u32(tokens) : kMatvecTokens;
+    struct {
+      uint32_t w_off, w_stride, x_off, x_stride, y_off, y_stride, cols, rows;
+    } push = {bw.rel, u32(w.row_stride), u32(bx.rel / 4 + first * (x.row_stride / 4)), u32(x.row_stride / 4),
+              u32(by.rel / 4 + first * (y.row_stride / 4)), u32(y.row_stride / 4), u32(w.cols), u32(w.rows)};
+    const uint32_t x_vec4 = push.x_off % 4 == 0 && push.x_stride % 4 == 0 ? 1u : 0u;
+    run("matvec", {kMatvecWorkgroup, static_cast<uint32_t>(w.type), nt, activation_rounding(w.type), kMatvecRows, x_vec4},
+        {bw, bx, by}, push, row_groups, u32(tokens / nt));
+  }
 }
 
 void VulkanDevice::get_rows(const backend::Tensor& table, std::span<const int32_t> ids, const backend::Tensor& out) {

@@ -164,6 +164,24 @@ void Stream::fill_zero(const GpuBuffer& dst) {
                        nullptr);
 }
 
+void Stream::reset_queries(VkQueryPool pool, uint32_t first, uint32_t count) {
+  begin();
+  vkCmdResetQueryPool(cmd_, pool, first, count);
+}
+
+void Stream::timestamp(VkQueryPool pool, uint32_t query) {
+  begin();
+  vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, query);
+}
+
+GpuBuffer& Stream::staging(size_t bytes) {
+  if (!staging_ || staging_->size() < bytes) {
+    staging_.reset();  // free the old one before allocating its replacement
+    staging_ = std::make_unique<GpuBuffer>(ctx_, bytes, Placement::Host);
+  }
+  return *staging_;
+}
+
 void Stream::copy(const GpuBuffer& src, size_t src_offset, const GpuBuffer& dst, size_t dst_offset, size_t bytes) {
   begin();
   const VkBufferCopy region{src_offset, dst_offset, bytes};

@@ -44,6 +44,14 @@ class Stream {
   void dispatch(VkPipeline pipeline, std::span<const Bound> bindings, const void* push, size_t push_bytes,
                 uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1);
   void fill_zero(const GpuBuffer& dst);
+  // Resets queries [first, first + count) of a timestamp pool, then (timestamp) writes the GPU
+  // clock into one once all earlier recorded work has finished.
+  void reset_queries(VkQueryPool pool, uint32_t first, uint32_t count);
+  void timestamp(VkQueryPool pool, uint32_t query);
+  // A host-visible buffer of at least `bytes` for staging copies, kept for the next ones: a fresh
+  // allocation per read (every token's logits) costs more than the copy. Its contents are the
+  // caller's until the next call.
+  GpuBuffer& staging(size_t bytes);
   void copy(const GpuBuffer& src, size_t src_offset, const GpuBuffer& dst, size_t dst_offset, size_t bytes);
   // Submits everything recorded and waits for it; no-op when nothing is recorded.
   void flush();
@@ -65,6 +73,7 @@ class Stream {
   size_t current_pool_ = 0;
   std::vector<std::unique_ptr<GpuBuffer>> upload_chunks_;
   size_t upload_chunk_ = 0, upload_used_ = 0;
+  std::unique_ptr<GpuBuffer> staging_;
   std::unique_ptr<GpuBuffer> dummy_;  // bound to the bindings a shader does not use
 };
 

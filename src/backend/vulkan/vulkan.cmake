@@ -26,7 +26,7 @@ message(STATUS "anychip: Vulkan backend ON (glslc: ${ANYCHIP_GLSLC})")
 # s16 (16-bit storage), s8 (8-bit storage). Every combination is compiled; at run time the
 # device's features pick one, and ANYCHIP_VULKAN_DISABLE can force the fallbacks.
 set(ANYCHIP_VULKAN_SHADERS
-  "matmul:subgroup,s16,s8"
+  "matvec:subgroup"
   "get_rows:s16,s8"
   "rms_norm:subgroup,s16,s8"
   "rope:"
@@ -35,6 +35,7 @@ set(ANYCHIP_VULKAN_SHADERS
   "swiglu:"
   "add:"
   "add_bias:s16,s8"
+  "read_probe:"
 )
 set(_feature_bit_subgroup 1)
 set(_feature_bit_s16 2)

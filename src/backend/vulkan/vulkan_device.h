@@ -39,6 +39,7 @@ class VulkanDevice final : public backend::Device {
   void add(const backend::Tensor& x, const backend::Tensor& y) override;
   void add_bias(const backend::Tensor& bias, const backend::Tensor& y) override;
   void synchronize() override { stream_.flush(); }
+  double measure_read_bandwidth_gbs() override;  // bandwidth.cpp
 
   const Features& features() const { return ctx_.features(); }
 
