@@ -101,9 +101,10 @@ else
 
   # ---- unit and op tests on the GPU
   if wants tests && [ -n "$TESTS" ]; then
-    step gtest_gpu "$TESTS" --gtest_filter='Cuda*:*/Cuda*:*CudaNumerics*:*Vulkan*'
-    if grep -qE 'skipped: no CUDA device' "$OUT/gtest_gpu.log"; then
-      note "CUDA GPU tests were SKIPPED: the GPU was not usable (see gtest_gpu.log)"
+    step gtest_cuda "$TESTS" --gtest_filter='Cuda*:*/Cuda*:*CudaNumerics*'
+    step gtest_vulkan "$TESTS" --gtest_filter='*Vulkan*'
+    if grep -qE 'skipped: no CUDA device' "$OUT/gtest_cuda.log"; then
+      note "CUDA GPU tests were SKIPPED: the GPU was not usable (see gtest_cuda.log)"
       SUMMARY+=("$(printf '%-34s %-14s' gtest_gpu_ran_on_gpu 'FAIL (skipped)')")
     fi
   elif wants tests; then

@@ -1,4 +1,5 @@
 // Row-wise and element-wise ops on f32 activations: rms_norm, rope, swiglu, add, add_bias.
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -148,12 +149,16 @@ void CudaDevice::add_bias(const backend::Tensor& bias, const backend::Tensor& y)
 
 void CudaDevice::argmax_rows(const backend::Tensor& x, std::span<int32_t> out) {
   require_f32(x, "argmax_rows");
-  if (static_cast<int64_t>(out.size()) != x.rows || x.cols <= 0) {
+  if (static_cast<int64_t>(out.size()) != x.rows || x.cols <= 0 || x.cols > INT32_MAX) {
     throw Error("cuda: argmax_rows: " + std::to_string(out.size()) + " outputs for " + std::to_string(x.rows) + " rows");
   }
   if (x.rows == 0) return;
   kernels::ArgmaxArgs a{};
-  a.out = reinterpret_cast<int32_t*>(scratch(argmax_out_, out.size_bytes()));
+  const size_t slices = out.size() * kernels::kArgmaxSlices;
+  uint8_t* space = scratch(argmax_out_, out.size_bytes() + slices * (sizeof(float) + sizeof(int32_t)));
+  a.out = reinterpret_cast<int32_t*>(space);
+  a.partial_value = reinterpret_cast<float*>(space + out.size_bytes());
+  a.partial_at = reinterpret_cast<int32_t*>(space + out.size_bytes() + slices * sizeof(float));
   a.x = address_as<float>(x);
   a.x_stride = x.row_stride / 4;
   a.cols = x.cols;

@@ -204,10 +204,15 @@ struct AddBiasArgs {
 };
 void add_bias(const AddBiasArgs& a, cudaStream_t s);
 
-// out[r] = the first column of row r's largest value.
+// out[r] = the first column of row r's largest value. Two passes: kArgmaxSlices blocks per row
+// each reduce a slice into `partial` (a value and a column per slice), then one block per row
+// reduces those; one block alone would walk a vocabulary-sized row mostly waiting on memory.
+inline constexpr int kArgmaxSlices = 64;
 struct ArgmaxArgs {
   const float* x;
   int32_t* out;
+  float* partial_value;  // rows * kArgmaxSlices
+  int32_t* partial_at;   // rows * kArgmaxSlices
   uint64_t x_stride;
   int64_t cols;
   int64_t rows;
@@ -228,7 +233,7 @@ static_assert(sizeof(StoreRowsArgs) == 3 * 8 + 4 * 8 + 2 * 4);
 static_assert(sizeof(SwigluArgs) == 5 * 8 + 5 * 8);
 static_assert(sizeof(AddArgs) == 2 * 8 + 4 * 8);
 static_assert(sizeof(AddBiasArgs) == 2 * 8 + 3 * 8 + 2 * 4);
-static_assert(sizeof(ArgmaxArgs) == 2 * 8 + 3 * 8);
+static_assert(sizeof(ArgmaxArgs) == 4 * 8 + 3 * 8);
 
 // Reads `bytes` (a multiple of 16) so the read cannot be optimized away; for the bandwidth probe.
 void read_probe(const void* data, uint64_t bytes, uint32_t* sink, cudaStream_t s);
