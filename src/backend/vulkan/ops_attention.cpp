@@ -92,8 +92,8 @@ void VulkanDevice::attention(const backend::Tensor& q, const backend::Tensor& k_
   // One workgroup per (head, query row): x = heads, y = rows.
   const uint32_t f16 = k_cache.type == GgmlType::F16 ? 1u : 0u;
   const Bound bindings[] = {bk, bv, bq, bo, bi};
-  stream_.dispatch(pipelines_.get("attention", {kAttentionWorkgroup, f16}), bindings, &push, sizeof push, u32(p.n_head),
-                   u32(q.rows), 1);
+  stream_.dispatch("attention", pipelines_.get("attention", {kAttentionWorkgroup, f16}), bindings, &push, sizeof push,
+                   u32(p.n_head), u32(q.rows), 1);
 }
 
 }  // namespace anychip::vulkan

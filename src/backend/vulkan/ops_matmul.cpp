@@ -54,8 +54,15 @@ void VulkanDevice::matmul(const backend::Tensor& w, const backend::Tensor& x, co
     } push = {bw.rel, u32(w.row_stride), u32(bx.rel / 4 + first * (x.row_stride / 4)), u32(x.row_stride / 4),
               u32(by.rel / 4 + first * (y.row_stride / 4)), u32(y.row_stride / 4), u32(w.cols), u32(w.rows)};
     const uint32_t x_vec4 = push.x_off % 4 == 0 && push.x_stride % 4 == 0 ? 1u : 0u;
+    // Matmuls differ by orders of magnitude (a norm-sized projection against the vocabulary), so
+    // the timing table tells them apart by weight type and shape; built only when timing is on.
+    std::string label;
+    if (stream_.timing()) {
+      label = "matvec " + std::string(type_name(w.type)) + " " + std::to_string(w.rows) + "x" + std::to_string(w.cols) +
+              " t" + std::to_string(nt);
+    }
     run("matvec", {kMatvecWorkgroup, static_cast<uint32_t>(w.type), nt, activation_rounding(w.type), kMatvecRows, x_vec4},
-        {bw, bx, by}, push, row_groups, u32(tokens / nt));
+        {bw, bx, by}, push, row_groups, u32(tokens / nt), label.empty() ? nullptr : label.c_str());
   }
 }
 

@@ -1,6 +1,8 @@
 #include "backend/vulkan/stream.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -12,6 +14,13 @@ namespace {
 
 constexpr uint32_t kSetsPerPool = 512;
 constexpr size_t kUploadChunkBytes = 4u << 20;
+constexpr uint32_t kQueriesPerPool = 1024;  // a decode step is a few hundred dispatches
+
+// Read once per device: the env switch costs nothing per dispatch.
+bool timing_requested() {
+  const char* v = std::getenv("ANYCHIP_VULKAN_TIMING");
+  return v && v[0] && std::strcmp(v, "0") != 0;
+}
 
 size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
@@ -34,6 +43,11 @@ Stream::Stream(const Context& ctx, Pipelines& pipelines) : ctx_(ctx), pipelines_
     check(r, "creating the command buffer");
   }
   dummy_ = std::make_unique<GpuBuffer>(ctx, 16, Placement::Device);
+  if (timing_requested()) {
+    timing_ = ctx.timestamp_bits() > 0 && ctx.limits().timestampPeriod > 0;
+    if (!timing_) std::fprintf(stderr, "anychip: ANYCHIP_VULKAN_TIMING ignored: the compute queue has no timestamps\n");
+  }
+  stats_.enabled = timing_;
 }
 
 Stream::~Stream() {
@@ -47,6 +61,7 @@ Stream::~Stream() {
   }
   vkDeviceWaitIdle(ctx_.device());
   for (VkDescriptorPool p : descriptor_pools_) vkDestroyDescriptorPool(ctx_.device(), p, nullptr);
+  for (VkQueryPool p : query_pools_) vkDestroyQueryPool(ctx_.device(), p, nullptr);
   vkDestroyFence(ctx_.device(), fence_, nullptr);
   vkDestroyCommandPool(ctx_.device(), pool_, nullptr);
 }
@@ -91,6 +106,71 @@ void Stream::begin() {
   bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   check(vkBeginCommandBuffer(cmd_, &bi), "vkBeginCommandBuffer");
   recording_ = true;
+  if (timing_) {
+    record_start_ = std::chrono::steady_clock::now();
+    queries_ = 0;
+    marked_.clear();
+    mark({});  // query 0: when the GPU starts on this command buffer
+  }
+}
+
+void Stream::mark(std::string_view label) {
+  const uint32_t q = queries_ % kQueriesPerPool;
+  const size_t pool = queries_ / kQueriesPerPool;
+  if (q == 0) {
+    if (pool == query_pools_.size()) {
+      VkQueryPoolCreateInfo ci{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+      ci.queryType = VK_QUERY_TYPE_TIMESTAMP;
+      ci.queryCount = kQueriesPerPool;
+      VkQueryPool p = VK_NULL_HANDLE;
+      check(vkCreateQueryPool(ctx_.device(), &ci, nullptr, &p), "vkCreateQueryPool");
+      query_pools_.push_back(p);
+    }
+    // Queries must be reset before each reuse; doing it in the command buffer (ordered before
+    // the writes that follow) needs no host reset feature.
+    vkCmdResetQueryPool(cmd_, query_pools_[pool], 0, kQueriesPerPool);
+  }
+  if (queries_ == 0) {
+    vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, query_pools_[pool], q);
+  } else {
+    auto it = label_ids_.find(label);
+    if (it == label_ids_.end()) {
+      it = label_ids_.emplace(std::string(label), static_cast<uint32_t>(stats_.labels.size())).first;
+      stats_.labels.push_back(TimingStats::Label{std::string(label)});
+    }
+    marked_.push_back(it->second);
+    // Bottom of pipe: written once the command before (and its barrier) has completed.
+    vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, query_pools_[pool], q);
+  }
+  ++queries_;
+}
+
+void Stream::collect_timestamps(std::chrono::steady_clock::time_point submit,
+                                std::chrono::steady_clock::time_point done) {
+  const uint32_t n = queries_;
+  query_results_.resize(n);
+  for (uint32_t first = 0; first < n; first += kQueriesPerPool) {
+    const uint32_t count = std::min(kQueriesPerPool, n - first);
+    check(vkGetQueryPoolResults(ctx_.device(), query_pools_[first / kQueriesPerPool], 0, count,
+                                count * sizeof(uint64_t), query_results_.data() + first, sizeof(uint64_t),
+                                VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+          "vkGetQueryPoolResults");
+  }
+  const uint32_t bits = ctx_.timestamp_bits();
+  const uint64_t mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  const double period_ns = ctx_.limits().timestampPeriod;
+  auto ns = [&](uint32_t a, uint32_t b) {
+    return static_cast<double>((query_results_[b] - query_results_[a]) & mask) * period_ns;
+  };
+  for (uint32_t i = 0; i + 1 < n; ++i) {
+    TimingStats::Label& l = stats_.labels[marked_[i]];
+    ++l.calls;
+    l.gpu_ns += ns(i, i + 1);
+  }
+  ++stats_.flushes;
+  if (n > 1) stats_.gpu_busy_ns += ns(0, n - 1);
+  stats_.record_host_ns += std::chrono::duration<double, std::nano>(submit - record_start_).count();
+  stats_.submit_wait_host_ns += std::chrono::duration<double, std::nano>(done - submit).count();
 }
 
 VkDescriptorSet Stream::allocate_set() {
@@ -117,8 +197,8 @@ VkDescriptorSet Stream::allocate_set() {
   }
 }
 
-void Stream::dispatch(VkPipeline pipeline, std::span<const Bound> bindings, const void* push, size_t push_bytes,
-                      uint32_t groups_x, uint32_t groups_y, uint32_t groups_z) {
+void Stream::dispatch(const char* label, VkPipeline pipeline, std::span<const Bound> bindings, const void* push,
+                      size_t push_bytes, uint32_t groups_x, uint32_t groups_y, uint32_t groups_z) {
   if (groups_x == 0 || groups_y == 0 || groups_z == 0) return;
   const auto& max = ctx_.limits().maxComputeWorkGroupCount;
   if (groups_x > max[0] || groups_y > max[1] || groups_z > max[2]) {
@@ -151,6 +231,7 @@ void Stream::dispatch(VkPipeline pipeline, std::span<const Bound> bindings, cons
   vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, nullptr, 0,
                        nullptr);
+  if (timing_) mark(label ? label : "dispatch");
 }
 
 void Stream::fill_zero(const GpuBuffer& dst) {
@@ -162,6 +243,7 @@ void Stream::fill_zero(const GpuBuffer& dst) {
   vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT,
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, nullptr, 0,
                        nullptr);
+  if (timing_) mark("fill_zero");
 }
 
 void Stream::reset_queries(VkQueryPool pool, uint32_t first, uint32_t count) {
@@ -193,6 +275,7 @@ void Stream::copy(const GpuBuffer& src, size_t src_offset, const GpuBuffer& dst,
   vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT,
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
                        0, 1, &mb, 0, nullptr, 0, nullptr);
+  if (timing_) mark("copy");
 }
 
 void Stream::flush() {
@@ -208,8 +291,11 @@ void Stream::flush() {
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   si.commandBufferCount = 1;
   si.pCommandBuffers = &cmd_;
+  std::chrono::steady_clock::time_point submit;
+  if (timing_) submit = std::chrono::steady_clock::now();
   check(vkQueueSubmit(ctx_.queue(), 1, &si, fence_), "vkQueueSubmit");
   check(vkWaitForFences(ctx_.device(), 1, &fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+  if (timing_) collect_timestamps(submit, std::chrono::steady_clock::now());
   check(vkResetFences(ctx_.device(), 1, &fence_), "vkResetFences");
   check(vkResetCommandBuffer(cmd_, 0), "vkResetCommandBuffer");
   for (VkDescriptorPool p : descriptor_pools_) vkResetDescriptorPool(ctx_.device(), p, 0);

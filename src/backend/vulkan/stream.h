@@ -6,13 +6,18 @@
 // the shaders, which stays valid until the next flush.
 #include <vulkan/vulkan.h>
 
+#include <chrono>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "backend/vulkan/context.h"
 #include "backend/vulkan/memory.h"
 #include "backend/vulkan/pipelines.h"
+#include "backend/vulkan/timing_stats.h"
 
 namespace anychip::vulkan {
 
@@ -41,8 +46,9 @@ class Stream {
   Bound bind(const Range& r) const;
   // Copies host data into shader-readable memory that stays valid until the next flush.
   Range upload(const void* data, size_t bytes);
-  void dispatch(VkPipeline pipeline, std::span<const Bound> bindings, const void* push, size_t push_bytes,
-                uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1);
+  // label names the dispatch in the GPU timing table; only read when timing() is on.
+  void dispatch(const char* label, VkPipeline pipeline, std::span<const Bound> bindings, const void* push,
+                size_t push_bytes, uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1);
   void fill_zero(const GpuBuffer& dst);
   // Resets queries [first, first + count) of a timestamp pool, then (timestamp) writes the GPU
   // clock into one once all earlier recorded work has finished.
@@ -57,10 +63,19 @@ class Stream {
   void flush();
   // Counts flushes: uploads made in an earlier epoch are gone.
   uint64_t epoch() const { return epoch_; }
+  // Whether ANYCHIP_VULKAN_TIMING=1 was set when the stream was made and the queue has timestamps.
+  bool timing() const { return timing_; }
+  const TimingStats& timing_stats() const { return stats_; }
 
  private:
   void begin();
   VkDescriptorSet allocate_set();
+  // Timing only: writes the next timestamp once everything recorded so far has finished; the
+  // time since the previous one is charged to `label`.
+  void mark(std::string_view label);
+  // Timing only: reads this submission's timestamps (after its fence) into stats_.
+  void collect_timestamps(std::chrono::steady_clock::time_point submit,
+                          std::chrono::steady_clock::time_point done);
 
   const Context& ctx_;
   Pipelines& pipelines_;
@@ -75,6 +90,21 @@ class Stream {
   size_t upload_chunk_ = 0, upload_used_ = 0;
   std::unique_ptr<GpuBuffer> staging_;
   std::unique_ptr<GpuBuffer> dummy_;  // bound to the bindings a shader does not use
+
+  // GPU timing (ANYCHIP_VULKAN_TIMING=1); untouched when off.
+  bool timing_ = false;
+  std::vector<VkQueryPool> query_pools_;  // kQueriesPerPool each, added as a submission needs more
+  uint32_t queries_ = 0;                  // timestamps written in the current command buffer
+  std::vector<uint32_t> marked_;          // marked_[i]: label id of the work between queries i and i + 1
+  // Looked up by string_view so a label costs no allocation once seen.
+  struct LabelHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, LabelHash, std::equal_to<>> label_ids_;  // index into stats_.labels
+  std::chrono::steady_clock::time_point record_start_;
+  std::vector<uint64_t> query_results_;
+  TimingStats stats_;
 };
 
 }  // namespace anychip::vulkan

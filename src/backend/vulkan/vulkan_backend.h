@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backend/device.h"
+#include "backend/vulkan/timing_stats.h"
 
 namespace anychip::vulkan {
 
@@ -16,5 +17,8 @@ std::vector<backend::DeviceInfo> list_devices();
 // The optional features a Vulkan device's shaders use ("subgroup fp16 int8storage", "none"),
 // after ANYCHIP_VULKAN_DISABLE; "" for a device of another backend.
 std::string features_in_use(const backend::Device& device);
+// GPU time per dispatch label so far, when the device was made with ANYCHIP_VULKAN_TIMING=1
+// (enabled is false otherwise, and for a device of another backend).
+TimingStats timing_stats(const backend::Device& device);
 
 }  // namespace anychip::vulkan

@@ -1,5 +1,6 @@
 #include "backend/vulkan/vulkan_device.h"
 
+#include <cstdio>
 #include <string>
 
 #include "backend/vulkan/vulkan_backend.h"
@@ -16,6 +17,10 @@ VulkanDevice::~VulkanDevice() {
   } catch (const Error&) {
     // A lost device at teardown leaves nothing to wait for.
   }
+  // The device lives as long as the command using it (bench, run, serve), so its end is where
+  // the whole run's GPU time per op is known.
+  const TimingStats& t = stream_.timing_stats();
+  if (t.enabled && t.flushes > 0) std::fputs(format_timing(t).c_str(), stderr);
 }
 
 bool VulkanDevice::supports(backend::Op op, GgmlType type) const {
@@ -65,6 +70,11 @@ std::unique_ptr<backend::Device> create_device(int index) { return std::make_uni
 std::string features_in_use(const backend::Device& device) {
   const auto* d = dynamic_cast<const VulkanDevice*>(&device);
   return d ? d->features().describe() : "";
+}
+
+TimingStats timing_stats(const backend::Device& device) {
+  const auto* d = dynamic_cast<const VulkanDevice*>(&device);
+  return d ? d->timing_stats() : TimingStats{};
 }
 
 }  // namespace anychip::vulkan

@@ -42,15 +42,17 @@ class VulkanDevice final : public backend::Device {
   double measure_read_bandwidth_gbs() override;  // bandwidth.cpp
 
   const Features& features() const { return ctx_.features(); }
+  const TimingStats& timing_stats() const { return stream_.timing_stats(); }
 
  private:
   // The byte range a tensor covers, bound for a shader; throws for a foreign buffer.
   Bound bind(const backend::Tensor& t) const;
   Bound upload(const void* data, size_t bytes);
-  // Records one dispatch of `groups` workgroups (split over x and y beyond 65535).
+  // Records one dispatch of `groups` workgroups (split over x and y beyond 65535). `label` names
+  // it in the GPU timing table (ANYCHIP_VULKAN_TIMING); the shader name when null.
   template <class Push>
   void run(const char* shader, std::vector<uint32_t> spec, std::initializer_list<Bound> bindings, const Push& push,
-           uint64_t groups, uint32_t groups_z = 1);
+           uint64_t groups, uint32_t groups_z = 1, const char* label = nullptr);
 
   Context ctx_;
   Pipelines pipelines_;
@@ -66,15 +68,16 @@ class VulkanDevice final : public backend::Device {
 
 template <class Push>
 void VulkanDevice::run(const char* shader, std::vector<uint32_t> spec, std::initializer_list<Bound> bindings,
-                       const Push& push, uint64_t groups, uint32_t groups_z) {
+                       const Push& push, uint64_t groups, uint32_t groups_z, const char* label) {
   static_assert(sizeof(Push) <= kPushBytes, "push constants too large");
   if (groups == 0 || groups_z == 0) return;
   // 65535 is the smallest maxComputeWorkGroupCount a device may have per dimension.
   const uint64_t x = std::min<uint64_t>(groups, 65535);
   const uint64_t y = (groups + x - 1) / x;
   if (y > 65535) throw Error(std::string("vulkan: ") + shader + ": too many workgroups (" + std::to_string(groups) + ")");
-  stream_.dispatch(pipelines_.get(shader, spec), std::span<const Bound>(bindings.begin(), bindings.size()), &push,
-                   sizeof push, static_cast<uint32_t>(x), static_cast<uint32_t>(y), groups_z);
+  stream_.dispatch(label ? label : shader, pipelines_.get(shader, spec),
+                   std::span<const Bound>(bindings.begin(), bindings.size()), &push, sizeof push,
+                   static_cast<uint32_t>(x), static_cast<uint32_t>(y), groups_z);
 }
 
 }  // namespace anychip::vulkan
