@@ -282,7 +282,7 @@ TEST(CliBench, ProfileCountsEveryOpOfGeneration) {
   const int64_t tokens = 5 * 2;  // measured runs only: the warm-up is left out
   const std::map<std::string, int64_t> per_token = {
       {"rms_norm", 2 * 4 + 1}, {"matmul_same_input f32 f32 f32", 4}, {"matmul_same_input f32 f32", 4},
-      {"matmul f32", 2 * 4 + 1}, {"rope", 2 * 4}, {"store_rows", 2 * 4}, {"attention", 4},
+      {"matmul f32", 2 * 4 + 1}, {"rope_and_store", 4}, {"attention", 4},
       {"swiglu", 4}, {"add", 2 * 4}, {"get_rows", 2}, {"argmax_rows", 1}};
   for (const auto& [op, n] : per_token) EXPECT_EQ(calls[op], n * tokens) << op;
   EXPECT_TRUE(calls.contains("(between ops)"));
@@ -307,7 +307,7 @@ TEST(CliBench, ProfileWithBatchTimesEveryForwardPass) {
   ASSERT_GT(passes, 0) << r.out;
   EXPECT_EQ(calls["swiglu"], 4 * passes);
   EXPECT_EQ(calls["rms_norm"], (2 * 4 + 1) * passes);
-  EXPECT_EQ(calls["rope"], 2 * 4 * passes);
+  EXPECT_EQ(calls["rope_and_store"], 4 * passes);
   EXPECT_EQ(calls["add"], 2 * 4 * passes);
   EXPECT_TRUE(calls.contains("(between ops)"));
   EXPECT_NEAR(share, 1.0, 1e-9);

@@ -32,6 +32,8 @@ TEST_F(CpuOps, SwigluAddAndBias) { check_swiglu_add_and_bias(); }
 
 TEST_F(CpuOps, ArgmaxRowsFindsTheFirstMaximum) { check_argmax_rows(); }
 
+TEST_F(CpuOps, RopeAndStoreMatchesItsSteps) { check_rope_and_store(false); }
+
 TEST_F(CpuOps, StoreRowsRoundsToHalfExactly) { check_store_rows(); }
 
 }  // namespace

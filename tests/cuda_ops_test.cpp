@@ -24,6 +24,8 @@ TEST_F(CudaOps, SwigluAddAndBias) { check_swiglu_add_and_bias(); }
 
 TEST_F(CudaOps, ArgmaxRowsFindsTheFirstMaximum) { check_argmax_rows(); }
 
+TEST_F(CudaOps, RopeAndStoreMatchesItsSteps) { check_rope_and_store(true); }
+
 TEST_F(CudaOps, StoreRowsRoundsToHalfExactly) {
   const auto [src, cache] = check_store_rows();
   const std::vector<int32_t> outside = {0, 8, 1};  // the cache has 8 rows

@@ -39,6 +39,8 @@ TEST_P(VulkanOps, SwigluAddAndBias) { check_swiglu_add_and_bias(); }
 
 TEST_P(VulkanOps, ArgmaxRowsFindsTheFirstMaximum) { check_argmax_rows(); }
 
+TEST_P(VulkanOps, RopeAndStoreMatchesItsSteps) { check_rope_and_store(false); }
+
 TEST_P(VulkanOps, StoreRowsRoundsToHalfExactly) { check_store_rows(); }
 
 // The read probe behind `anychip bench`'s roofline: some real rate, not 0 ("unknown") or inf.

@@ -136,6 +136,17 @@ class Device {
                          const Tensor& out) = 0;
   // Writes f32 rows `src` into cache rows cache_rows[t] (converting to the cache's type).
   virtual void store_rows(const Tensor& src, std::span<const int32_t> cache_rows, const Tensor& cache) = 0;
+  // The attention block's steps between the q/k/v matmuls and attention: rope on q and k, then
+  // k and v into their caches. One op, so a device where each launch costs about as much as
+  // the work (a GPU at batch 1) can run them as one kernel.
+  virtual void rope_and_store(const Tensor& q, const Tensor& k, const Tensor& v, std::span<const int32_t> positions,
+                              const RopeParams& p, std::span<const int32_t> cache_rows, const Tensor& k_cache,
+                              const Tensor& v_cache) {
+    rope(q, positions, p);
+    rope(k, positions, p);
+    store_rows(k, cache_rows, k_cache);
+    store_rows(v, cache_rows, v_cache);
+  }
   // out = silu(gate) * up
   virtual void swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) = 0;
   // y += x

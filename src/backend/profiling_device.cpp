@@ -77,6 +77,11 @@ void ProfilingDevice::add(const Tensor& x, const Tensor& y) {
 void ProfilingDevice::add_bias(const Tensor& bias, const Tensor& y) {
   timed("add_bias", [&] { inner_.add_bias(bias, y); });
 }
+void ProfilingDevice::rope_and_store(const Tensor& q, const Tensor& k, const Tensor& v, std::span<const int32_t> positions,
+                                     const RopeParams& p, std::span<const int32_t> cache_rows, const Tensor& k_cache,
+                                     const Tensor& v_cache) {
+  timed("rope_and_store", [&] { inner_.rope_and_store(q, k, v, positions, p, cache_rows, k_cache, v_cache); });
+}
 void ProfilingDevice::argmax_rows(const Tensor& x, std::span<int32_t> out) {
   timed("argmax_rows", [&] { inner_.argmax_rows(x, out); });
 }

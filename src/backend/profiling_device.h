@@ -42,6 +42,9 @@ class ProfilingDevice final : public Device {
   void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, std::span<const int32_t> positions,
                  const KvPages& pages, const AttentionParams& p, const Tensor& out) override;
   void store_rows(const Tensor& src, std::span<const int32_t> cache_rows, const Tensor& cache) override;
+  void rope_and_store(const Tensor& q, const Tensor& k, const Tensor& v, std::span<const int32_t> positions,
+                      const RopeParams& p, std::span<const int32_t> cache_rows, const Tensor& k_cache,
+                      const Tensor& v_cache) override;
   void swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) override;
   void add(const Tensor& x, const Tensor& y) override;
   void add_bias(const Tensor& bias, const Tensor& y) override;

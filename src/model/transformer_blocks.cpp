@@ -26,10 +26,7 @@ void attention_block(const BlockContext& ctx, const LayerWeights& l, const backe
   rope.theta = c.rope_theta;
   rope.freq_scale = c.rope_freq_scale;
   rope.freq_factors = ctx.weights.rope_freq_factors.empty() ? nullptr : ctx.weights.rope_freq_factors.data();
-  dev.rope(a.q, ctx.positions, rope);
-  dev.rope(a.k, ctx.positions, rope);
-  dev.store_rows(a.k, ctx.cache_rows, k_cache);
-  dev.store_rows(a.v, ctx.cache_rows, v_cache);
+  dev.rope_and_store(a.q, a.k, a.v, ctx.positions, rope, ctx.cache_rows, k_cache, v_cache);
 
   backend::AttentionParams ap;
   ap.n_head = static_cast<int>(c.n_head);

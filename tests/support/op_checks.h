@@ -116,6 +116,70 @@ class DeviceOpChecks : public DeviceTensors {
     }
   }
 
+  // rope_and_store must do exactly what rope, rope, store_rows, store_rows do (a device may run
+  // them as one kernel): GQA heads, both rope styles with frequency factors, f16 and f32 caches,
+  // rows going to scattered cache rows. With range_errors, a cache row past the cache must be
+  // refused (devices whose caches the host cannot check for free leave that to the engine).
+  void check_rope_and_store(bool range_errors) {
+    const int head_dim = 64, q_heads = 4, kv_heads = 2, rows = 3, cache_rows_n = 10;
+    const std::vector<float> factors = random_floats(head_dim / 2, 31, 1.0f);
+    std::vector<float> freq(factors.size());
+    for (size_t i = 0; i < freq.size(); ++i) freq[i] = 1.0f + std::fabs(factors[i]);
+    const std::vector<int32_t> positions = {0, 7, 300}, cache_rows = {9, 2, 5};
+    for (GgmlType ctype : {GgmlType::F16, GgmlType::F32}) {
+      for (backend::RopeStyle style : {backend::RopeStyle::Normal, backend::RopeStyle::Neox}) {
+        backend::RopeParams p;
+        p.style = style;
+        p.head_dim = head_dim;
+        p.theta = 500000.0f;
+        p.freq_factors = freq.data();
+        const auto q = random_floats(rows * q_heads * head_dim, 32, 2.0f);
+        const auto k = random_floats(rows * kv_heads * head_dim, 33, 2.0f);
+        const auto v = random_floats(rows * kv_heads * head_dim, 34, 2.0f);
+        const size_t crow = row_bytes(ctype, kv_heads * head_dim);
+        std::vector<std::vector<float>> got_q(2), got_k(2);
+        std::vector<std::vector<uint8_t>> got_kc(2), got_vc(2);
+        const auto raw = [&](const backend::Tensor& t) {
+          std::vector<uint8_t> bytes(crow * cache_rows_n);
+          t.buffer->read(t.offset, bytes.data(), bytes.size());
+          return bytes;
+        };
+        for (int fused = 0; fused < 2; ++fused) {
+          const backend::Tensor tq = upload_f32(q, q_heads * head_dim), tk = upload_f32(k, kv_heads * head_dim),
+                                tv = upload_f32(v, kv_heads * head_dim);
+          std::vector<uint8_t> zeros(crow * cache_rows_n);
+          const backend::Tensor kc = upload(zeros.data(), zeros.size(), ctype, kv_heads * head_dim, cache_rows_n, crow, 0);
+          const backend::Tensor vc = upload(zeros.data(), zeros.size(), ctype, kv_heads * head_dim, cache_rows_n, crow, 0);
+          if (fused) {
+            dev->rope_and_store(tq, tk, tv, positions, p, cache_rows, kc, vc);
+          } else {
+            dev->rope(tq, positions, p);
+            dev->rope(tk, positions, p);
+            dev->store_rows(tk, cache_rows, kc);
+            dev->store_rows(tv, cache_rows, vc);
+          }
+          got_q[fused] = download_f32(tq);
+          got_k[fused] = download_f32(tk);
+          got_kc[fused] = raw(kc);
+          got_vc[fused] = raw(vc);
+        }
+        const char* what = ctype == GgmlType::F16 ? "f16 cache" : "f32 cache";
+        EXPECT_EQ(got_q[0], got_q[1]) << what;
+        EXPECT_EQ(got_k[0], got_k[1]) << what;
+        EXPECT_EQ(got_kc[0], got_kc[1]) << what;
+        EXPECT_EQ(got_vc[0], got_vc[1]) << what;
+      }
+    }
+    if (!range_errors) return;
+    std::vector<uint8_t> zeros(2 * 4 * kv_heads * head_dim);
+    const backend::Tensor small = upload(zeros.data(), zeros.size(), GgmlType::F32, kv_heads * head_dim, 2, 4 * kv_heads * head_dim, 0);
+    const backend::Tensor tq = upload_f32(std::vector<float>(rows * q_heads * head_dim), q_heads * head_dim);
+    const backend::Tensor tk = upload_f32(std::vector<float>(rows * kv_heads * head_dim), kv_heads * head_dim);
+    backend::RopeParams p;
+    p.head_dim = head_dim;
+    EXPECT_THROW(dev->rope_and_store(tq, tk, tk, positions, p, cache_rows, small, small), Error);  // rows 9, 2, 5 of 2
+  }
+
   // Greedy sampling's argmax, per row: the first maximum on ties, as std::max_element picks;
   // a vocabulary-sized row, a tie, a row of -inf, and a row whose maximum is its last column.
   void check_argmax_rows() {

@@ -32,6 +32,10 @@ class CudaDevice final : public backend::Device {
                  std::span<const int32_t> positions, const backend::KvPages& pages,
                  const backend::AttentionParams& p, const backend::Tensor& out) override;
   void store_rows(const backend::Tensor& src, std::span<const int32_t> cache_rows, const backend::Tensor& cache) override;
+  void rope_and_store(const backend::Tensor& q, const backend::Tensor& k, const backend::Tensor& v,
+                      std::span<const int32_t> positions, const backend::RopeParams& p,
+                      std::span<const int32_t> cache_rows, const backend::Tensor& k_cache,
+                      const backend::Tensor& v_cache) override;
   void swiglu(const backend::Tensor& gate, const backend::Tensor& up, const backend::Tensor& out) override;
   void add(const backend::Tensor& x, const backend::Tensor& y) override;
   void add_bias(const backend::Tensor& bias, const backend::Tensor& y) override;

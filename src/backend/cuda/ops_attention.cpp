@@ -1,5 +1,7 @@
 // store_rows (keys/values into the paged cache) and attention over it.
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,67 @@ void CudaDevice::store_rows(const backend::Tensor& src, std::span<const int32_t>
   a.cache_rows = static_cast<const int32_t*>(stream_.upload(cache_rows.data(), static_cast<size_t>(src.rows) * 4));
   forget_converted();  // it may write the rows a matmul converted
   stream_.record("store_rows", a, kernels::store_rows);
+}
+
+// One kernel when the tensors have the layout it handles (k, v and both caches as wide as the
+// key/value heads); anything else goes op by op, whose checks then name the problem.
+void CudaDevice::rope_and_store(const backend::Tensor& q, const backend::Tensor& k, const backend::Tensor& v,
+                                std::span<const int32_t> positions, const backend::RopeParams& p,
+                                std::span<const int32_t> cache_rows, const backend::Tensor& k_cache,
+                                const backend::Tensor& v_cache) {
+  const auto f32_rows = [](const backend::Tensor& t) {
+    return t.type == GgmlType::F32 && t.row_stride % 4 == 0 && t.offset % 4 == 0;
+  };
+  const bool fits = p.head_dim > 0 && p.head_dim % 2 == 0 && f32_rows(q) && f32_rows(k) && f32_rows(v) &&
+                    q.cols % p.head_dim == 0 && k.cols % p.head_dim == 0 && v.cols == k.cols && k_cache.cols == k.cols &&
+                    v_cache.cols == k.cols && k.rows == q.rows && v.rows == q.rows && cache_ok(k_cache) &&
+                    cache_ok(v_cache) && static_cast<int64_t>(positions.size()) == q.rows &&
+                    static_cast<int64_t>(cache_rows.size()) >= q.rows;
+  if (!fits || q.rows == 0) {
+    backend::Device::rope_and_store(q, k, v, positions, p, cache_rows, k_cache, v_cache);
+    return;
+  }
+  for (int64_t t = 0; t < q.rows; ++t) {
+    if (cache_rows[t] < 0 || cache_rows[t] >= k_cache.rows || cache_rows[t] >= v_cache.rows) {
+      throw Error("cuda: rope_and_store: cache row " + std::to_string(cache_rows[t]) + " is outside [0, " +
+                  std::to_string(std::min(k_cache.rows, v_cache.rows)) + ")");
+    }
+  }
+  const int half = p.head_dim / 2;
+  // Positions, the frequency factors, then the cache rows, in one upload.
+  std::vector<int32_t> words(positions.begin(), positions.end());
+  if (p.freq_factors) {
+    words.resize(positions.size() + static_cast<size_t>(half));
+    std::memcpy(words.data() + positions.size(), p.freq_factors, static_cast<size_t>(half) * sizeof(float));
+  }
+  const size_t rows_at = words.size();
+  words.insert(words.end(), cache_rows.begin(), cache_rows.begin() + q.rows);
+  kernels::RopeStoreArgs a{};
+  a.q = address_as<float>(q);
+  a.k = address_as<float>(k);
+  a.v = address_as<float>(v);
+  a.k_cache = address(k_cache);
+  a.v_cache = address(v_cache);
+  a.q_stride = q.row_stride / 4;
+  a.k_stride = k.row_stride / 4;
+  a.v_stride = v.row_stride / 4;
+  a.k_cache_stride = k_cache.row_stride;
+  a.v_cache_stride = v_cache.row_stride;
+  a.rows = q.rows;
+  a.q_heads = static_cast<int32_t>(q.cols / p.head_dim);
+  a.kv_heads = static_cast<int32_t>(k.cols / p.head_dim);
+  a.head_dim = p.head_dim;
+  a.neox = p.style == backend::RopeStyle::Neox ? 1 : 0;
+  a.theta_scale = std::pow(p.theta, -2.0f / static_cast<float>(p.head_dim));  // as CudaDevice::rope
+  a.freq_scale = p.freq_scale;
+  a.k_f16 = k_cache.type == GgmlType::F16 ? 1 : 0;
+  a.v_f16 = v_cache.type == GgmlType::F16 ? 1 : 0;
+  const auto* base = static_cast<const int32_t*>(stream_.upload(words.data(), words.size() * sizeof(int32_t)));
+  a.positions = base;
+  a.freq_factors = p.freq_factors ? reinterpret_cast<const float*>(base + positions.size()) : nullptr;
+  a.cache_rows = base + rows_at;
+  forget_converted();  // it may write the rows a matmul converted
+  stream_.record("rope_and_store", a, kernels::rope_and_store);
 }
 
 void CudaDevice::attention(const backend::Tensor& q, const backend::Tensor& k_cache, const backend::Tensor& v_cache,

@@ -129,6 +129,34 @@ struct RopeArgs {
 };
 void rope(const RopeArgs& a, cudaStream_t s);
 
+// rope on q and k, then k and v into their caches, in one launch: grid (row, head) over the q
+// heads, then the k heads (rotated, written back and stored), then the v heads (stored).
+struct RopeStoreArgs {
+  float* q;
+  float* k;
+  const float* v;
+  const int32_t* positions;
+  const float* freq_factors;  // head_dim/2 values or null
+  const int32_t* cache_rows;
+  uint8_t* k_cache;
+  uint8_t* v_cache;
+  uint64_t q_stride;  // floats
+  uint64_t k_stride;
+  uint64_t v_stride;
+  uint64_t k_cache_stride;  // bytes
+  uint64_t v_cache_stride;
+  int64_t rows;
+  int32_t q_heads;
+  int32_t kv_heads;
+  int32_t head_dim;
+  uint32_t neox;
+  float theta_scale;
+  float freq_scale;
+  uint32_t k_f16;
+  uint32_t v_f16;
+};
+void rope_and_store(const RopeStoreArgs& a, cudaStream_t s);
+
 // Causal attention over the paged cache; see backend::Device::attention. `tiles` lists
 // (first row, row count) pairs of rows of one sequence processed together, or is null for one
 // row per tile.
@@ -234,6 +262,7 @@ static_assert(sizeof(SwigluArgs) == 5 * 8 + 5 * 8);
 static_assert(sizeof(AddArgs) == 2 * 8 + 4 * 8);
 static_assert(sizeof(AddBiasArgs) == 2 * 8 + 3 * 8 + 2 * 4);
 static_assert(sizeof(ArgmaxArgs) == 4 * 8 + 3 * 8);
+static_assert(sizeof(RopeStoreArgs) == 8 * 8 + 6 * 8 + 8 * 4);
 
 // Reads `bytes` (a multiple of 16) so the read cannot be optimized away; for the bandwidth probe.
 void read_probe(const void* data, uint64_t bytes, uint32_t* sink, cudaStream_t s);

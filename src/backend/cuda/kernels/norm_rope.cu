@@ -53,24 +53,75 @@ __global__ void rms_norm_quantize_kernel(RmsNormArgs a) {
   quantize_warp_chunk(v, lane, a.xq + row * a.n + c * 32, a.meta + row * chunks + c);
 }
 
-// Grid (row, head); thread i rotates pair i. The angle pos * theta_scale^i is stepped by
-// repeated multiplication exactly as the reference (and llama.cpp) does, so it rounds the same.
+// The cosine and sine that rotate pair i at `position`. The angle pos * theta_scale^i is stepped
+// by repeated multiplication exactly as the reference (and llama.cpp) does, so it rounds the same.
+__device__ __forceinline__ void rope_angle(float position, int i, float theta_scale, float freq_scale,
+                                           const float* freq_factors, float& c, float& s) {
+  float theta = position;
+  for (int k = 0; k < i; ++k) theta *= theta_scale;
+  const float factor = freq_factors ? freq_factors[i] : 1.0f;
+  const float angle = freq_scale * theta / factor;
+  c = cosf(angle);
+  s = sinf(angle);
+}
+
+// The two elements of a head that pair i rotates.
+__device__ __forceinline__ int rope_first(bool neox, int i, int half) { return neox ? i : 2 * i; }
+__device__ __forceinline__ int rope_second(bool neox, int i, int half) { return neox ? i + half : 2 * i + 1; }
+
+// Grid (row, head); thread i rotates pair i.
 __global__ void rope_kernel(RopeArgs a) {
   const int64_t row = blockIdx.x;
   float* head = a.x + row * a.x_stride + static_cast<int64_t>(blockIdx.y) * a.head_dim;
   const int half = a.head_dim / 2;
   const float position = static_cast<float>(a.positions[row]);
   for (int i = threadIdx.x; i < half; i += blockDim.x) {
-    float theta = position;
-    for (int k = 0; k < i; ++k) theta *= a.theta_scale;
-    const float factor = a.freq_factors ? a.freq_factors[i] : 1.0f;
-    const float angle = a.freq_scale * theta / factor;
-    const float c = cosf(angle), s = sinf(angle);
-    const int first = a.neox ? i : 2 * i;
-    const int second = a.neox ? i + half : 2 * i + 1;
+    float c, s;
+    rope_angle(position, i, a.theta_scale, a.freq_scale, a.freq_factors, c, s);
+    const int first = rope_first(a.neox, i, half), second = rope_second(a.neox, i, half);
     const float x0 = head[first], x1 = head[second];
     head[first] = x0 * c - x1 * s;
     head[second] = x0 * s + x1 * c;
+  }
+}
+
+// One cache element, converted as store_rows converts it.
+__device__ __forceinline__ void store_cache(uint8_t* row, int64_t e, float v, bool f16) {
+  if (f16) {
+    reinterpret_cast<uint16_t*>(row)[e] = hd::float_to_half(v);
+  } else {
+    reinterpret_cast<float*>(row)[e] = v;
+  }
+}
+
+__global__ void rope_store_kernel(RopeStoreArgs a) {
+  const int64_t row = blockIdx.x;
+  const int head = blockIdx.y;
+  const int half = a.head_dim / 2;
+  if (head >= a.q_heads + a.kv_heads) {  // a v head: stored as it is
+    const int hv = head - a.q_heads - a.kv_heads;
+    const float* src = a.v + row * a.v_stride + static_cast<int64_t>(hv) * a.head_dim;
+    uint8_t* dst = a.v_cache + static_cast<int64_t>(a.cache_rows[row]) * a.v_cache_stride;
+    for (int e = threadIdx.x; e < a.head_dim; e += blockDim.x) store_cache(dst, hv * a.head_dim + e, src[e], a.v_f16);
+    return;
+  }
+  const bool is_k = head >= a.q_heads;
+  const int h = is_k ? head - a.q_heads : head;
+  float* x = (is_k ? a.k + row * a.k_stride : a.q + row * a.q_stride) + static_cast<int64_t>(h) * a.head_dim;
+  uint8_t* dst = is_k ? a.k_cache + static_cast<int64_t>(a.cache_rows[row]) * a.k_cache_stride : nullptr;
+  const float position = static_cast<float>(a.positions[row]);
+  for (int i = threadIdx.x; i < half; i += blockDim.x) {
+    float c, s;
+    rope_angle(position, i, a.theta_scale, a.freq_scale, a.freq_factors, c, s);
+    const int first = rope_first(a.neox, i, half), second = rope_second(a.neox, i, half);
+    const float x0 = x[first], x1 = x[second];
+    const float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
+    x[first] = r0;
+    x[second] = r1;
+    if (is_k) {
+      store_cache(dst, h * a.head_dim + first, r0, a.k_f16);
+      store_cache(dst, h * a.head_dim + second, r1, a.k_f16);
+    }
   }
 }
 
@@ -98,6 +149,12 @@ void rope(const RopeArgs& a, cudaStream_t s) {
   if (a.rows == 0 || a.heads == 0) return;
   launch(rope_kernel, dim3(static_cast<unsigned>(a.rows), static_cast<unsigned>(a.heads)), threads_for(a.head_dim / 2, 128), 0,
                 s, a);
+}
+
+void rope_and_store(const RopeStoreArgs& a, cudaStream_t s) {
+  if (a.rows == 0) return;
+  launch(rope_store_kernel, dim3(static_cast<unsigned>(a.rows), static_cast<unsigned>(a.q_heads + 2 * a.kv_heads)),
+         threads_for(a.head_dim / 2, 128), 0, s, a);
 }
 
 }  // namespace anychip::cuda::kernels
