@@ -14,10 +14,17 @@ void Device::argmax_rows(const Tensor& x, std::span<int32_t> out) {
                 std::to_string(x.rows) + " rows");
   }
   synchronize();
-  std::vector<float> row(static_cast<size_t>(x.cols));
+  const auto* host = static_cast<const uint8_t*>(x.buffer->host_ptr());
+  std::vector<float> copy(host ? 0 : static_cast<size_t>(x.cols));
   for (int64_t r = 0; r < x.rows; ++r) {
-    x.buffer->read(x.offset + static_cast<size_t>(r) * x.row_stride, row.data(), row.size() * sizeof(float));
-    out[static_cast<size_t>(r)] = static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
+    const size_t at = x.offset + static_cast<size_t>(r) * x.row_stride;
+    const float* row = copy.data();
+    if (host) {
+      row = reinterpret_cast<const float*>(host + at);  // scanned where it lies
+    } else {
+      x.buffer->read(at, copy.data(), copy.size() * sizeof(float));
+    }
+    out[static_cast<size_t>(r)] = static_cast<int32_t>(std::max_element(row, row + x.cols) - row);
   }
 }
 
