@@ -33,6 +33,13 @@ TEST_P(VulkanOps, RmsNormRowsGroupsAndInPlace) {
   check_rms_norm(96, {96, 32}, {GgmlType::F32, GgmlType::F16});
 }
 
+// Rows of 1024 and more take the 256-invocation workgroup; 2048 is Llama-3.2-1B's hidden size,
+// 1100 leaves a tail after the four-at-a-time loop.
+TEST_P(VulkanOps, RmsNormWideRows) {
+  check_rms_norm(2048, {2048}, {GgmlType::F32, GgmlType::F16});
+  check_rms_norm(1100, {1100}, {GgmlType::F32});
+}
+
 TEST_P(VulkanOps, RopeNormalAndNeoxWithFreqFactors) { check_rope({64}); }
 
 TEST_P(VulkanOps, SwigluAddAndBias) { check_swiglu_add_and_bias(); }

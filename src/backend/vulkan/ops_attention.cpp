@@ -1,4 +1,5 @@
 // store_rows (keys/values into the paged cache) and attention over it.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -11,10 +12,32 @@ constexpr uint32_t kStoreWorkgroup = 256;
 constexpr uint32_t kAttentionWorkgroup = 32;  // keys per tile
 constexpr int kHeadDimMax = 256;              // HEAD_DIM_MAX in attention.comp
 
+constexpr uint32_t kSplitWorkgroup = 128;    // attention_split.comp: 4 invocations per key of a 32-key tile
+constexpr uint32_t kMergeWorkgroup = 64;
+constexpr uint32_t kSplitTile = 32;          // TILE in attention_split.comp
+// Workgroups a dispatch should have to fill a big GPU (~130 compute units, a few each); a decode
+// step alone has only rows * heads (heads ~32).
+constexpr int64_t kTargetWorkgroups = 1024;
+constexpr uint32_t kMaxSplits = 64;
+
 uint32_t u32(size_t v) { return static_cast<uint32_t>(v); }
 
 bool cache_ok(const backend::Tensor& c) {
   return (c.type == GgmlType::F16 || c.type == GgmlType::F32) && c.row_stride % 4 == 0 && c.offset % 4 == 0;
+}
+
+struct AttentionSplit {
+  uint32_t chunk, n_split;  // keys per workgroup, workgroups per (head, row)
+};
+
+// Splits the keys when rows * heads alone would leave the GPU idle (decoding); prefill batches
+// have enough rows and take one chunk per row, written straight to the output.
+AttentionSplit choose_attention_split(int64_t rows, int n_head, int64_t max_keys) {
+  const int64_t base = std::max<int64_t>(rows * n_head, 1);
+  const int64_t tiles = (max_keys + kSplitTile - 1) / kSplitTile;
+  int64_t want = std::clamp<int64_t>((kTargetWorkgroups + base - 1) / base, 1, std::min<int64_t>(tiles, kMaxSplits));
+  const int64_t chunk = ((tiles + want - 1) / want) * kSplitTile;
+  return {u32(chunk), u32((max_keys + chunk - 1) / chunk)};
 }
 
 }  // namespace
@@ -89,11 +112,52 @@ void VulkanDevice::attention(const backend::Tensor& q, const backend::Tensor& k_
             u32(k_cache.row_stride), bi.rel / 4, u32(bi.rel / 4 + positions.size()),
             u32(bi.rel / 4 + positions.size() * 2), u32(p.n_head / p.n_head_kv), u32(p.head_dim),
             u32(pages.block_size), u32(pages.max_blocks), p.scale};
-  // One workgroup per (head, query row): x = heads, y = rows.
   const uint32_t f16 = k_cache.type == GgmlType::F16 ? 1u : 0u;
-  const Bound bindings[] = {bk, bv, bq, bo, bi};
-  stream_.dispatch("attention", pipelines_.get("attention", {kAttentionWorkgroup, f16}), bindings, &push, sizeof push,
-                   u32(p.n_head), u32(q.rows), 1);
+  if (p.head_dim % 2 != 0) {
+    // Odd head dims (f32 caches only) keep the one-workgroup-per-(head, row) shader, which
+    // reads single elements; the split shader works on pairs of dims.
+    const Bound bindings[] = {bk, bv, bq, bo, bi};
+    stream_.dispatch("attention", pipelines_.get("attention", {kAttentionWorkgroup, f16}), bindings, &push,
+                     sizeof push, u32(p.n_head), u32(q.rows), 1);
+    return;
+  }
+  int32_t max_pos = 0;
+  for (int32_t pos : positions) max_pos = std::max(max_pos, pos);
+  const AttentionSplit split = choose_attention_split(q.rows, p.n_head, max_pos + 1);
+  const size_t part_floats = static_cast<size_t>(q.rows) * p.n_head * split.n_split * (p.head_dim + 2);
+  const Bound bpart = split.n_split > 1 ? stream_.bind(attention_scratch(part_floats * 4)) : bo;
+  struct {
+    decltype(push) base;
+    uint32_t chunk, partial;
+  } split_push = {push, split.chunk, split.n_split > 1 ? 1u : 0u};
+  if (split.n_split > 1) {
+    split_push.base.o_off = bpart.rel / 4;
+    split_push.base.o_stride = 0;
+  }
+  const Bound bindings[] = {bk, bv, bq, bpart, bi};
+  stream_.dispatch("attention", pipelines_.get("attention_split", {kSplitWorkgroup, f16}), bindings, &split_push,
+                   sizeof split_push, split.n_split, u32(p.n_head), u32(q.rows));
+  if (split.n_split == 1) return;
+  struct {
+    uint32_t part_off, o_off, o_stride, pos_off, head_dim, chunk, n_split;
+  } merge_push = {bpart.rel / 4, bo.rel / 4, u32(out.row_stride / 4), bi.rel / 4, u32(p.head_dim), split.chunk,
+                  split.n_split};
+  const Bound merge_bindings[] = {bpart, bo, bi};
+  stream_.dispatch("attention_merge", pipelines_.get("attention_merge", {kMergeWorkgroup}), merge_bindings,
+                   &merge_push, sizeof merge_push, u32(p.n_head), u32(q.rows), 1);
+}
+
+Range VulkanDevice::attention_scratch(size_t bytes) {
+  // Buffers replaced while work that uses them is recorded live until that work has run.
+  if (retired_epoch_ != stream_.epoch()) retired_scratch_.clear();
+  if (!scratch_ || scratch_->size() < bytes) {
+    if (scratch_) {
+      retired_scratch_.push_back(std::move(scratch_));
+      retired_epoch_ = stream_.epoch();
+    }
+    scratch_ = std::make_unique<GpuBuffer>(ctx_, std::max<size_t>(bytes * 2, 1 << 20), Placement::Device);
+  }
+  return Range{scratch_.get(), 0, bytes};
 }
 
 }  // namespace anychip::vulkan

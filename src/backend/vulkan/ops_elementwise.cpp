@@ -9,6 +9,10 @@ namespace anychip::vulkan {
 namespace {
 
 constexpr uint32_t kRowWorkgroup = 64;
+// rms_norm over rows this wide (a decode step's hidden state: one row, one workgroup) uses
+// kWideRowWorkgroup invocations so each reads a few elements instead of dozens in a row.
+constexpr int64_t kWideRow = 1024;
+constexpr uint32_t kWideRowWorkgroup = 256;
 constexpr uint32_t kElementWorkgroup = 256;
 
 uint32_t u32(size_t v) { return static_cast<uint32_t>(v); }
@@ -45,7 +49,8 @@ void VulkanDevice::rms_norm(const backend::Tensor& x, const backend::Tensor& wei
     float eps;
   } push = {bw.rel, bx.rel / 4, u32(x.row_stride / 4), by.rel / 4, u32(y.row_stride / 4), u32(weight.cols),
             u32(groups), u32(x.rows), eps};
-  run("rms_norm", {kRowWorkgroup, static_cast<uint32_t>(weight.type)}, {bw, bx, by}, push,
+  const uint32_t wg = weight.cols >= kWideRow ? kWideRowWorkgroup : kRowWorkgroup;
+  run("rms_norm", {wg, static_cast<uint32_t>(weight.type)}, {bw, bx, by}, push,
       static_cast<uint64_t>(groups * x.rows));
 }
 

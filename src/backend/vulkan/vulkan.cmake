@@ -32,6 +32,8 @@ set(ANYCHIP_VULKAN_SHADERS
   "rope:"
   "store_rows:"
   "attention:subgroup,s16"
+  "attention_split:subgroup"
+  "attention_merge:"
   "swiglu:"
   "add:"
   "add_bias:s16,s8"

@@ -54,6 +54,9 @@ class VulkanDevice final : public backend::Device {
   void run(const char* shader, std::vector<uint32_t> spec, std::initializer_list<Bound> bindings, const Push& push,
            uint64_t groups, uint32_t groups_z = 1, const char* label = nullptr);
 
+  // Device memory for attention's per-chunk partials, grown on demand (ops_attention.cpp).
+  Range attention_scratch(size_t bytes);
+
   Context ctx_;
   Pipelines pipelines_;
   Stream stream_;
@@ -64,6 +67,9 @@ class VulkanDevice final : public backend::Device {
     uint64_t epoch = ~0ull;
     Range range;
   } rope_cache_;
+  std::unique_ptr<GpuBuffer> scratch_;
+  std::vector<std::unique_ptr<GpuBuffer>> retired_scratch_;
+  uint64_t retired_epoch_ = 0;
 };
 
 template <class Push>

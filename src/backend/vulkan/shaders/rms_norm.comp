@@ -1,7 +1,9 @@
 #version 450
 // y = x / rms(x) * weight over each group of `n` elements (a row, or one head of a row for the
 // per-head norms of Qwen3). One workgroup per group. In place (y = x) is allowed: every
-// invocation rewrites only the elements it read.
+// invocation rewrites only the elements it read. Decoding normalizes a single wide row, so the
+// whole op is one workgroup's latency: the host gives wide rows a big workgroup, and the sum of
+// squares takes four independent loads per step rather than one dependent chain.
 #include "common.glsl"
 #include "bytes.glsl"
 #include "dequant.glsl"
@@ -25,11 +27,17 @@ void main() {
   const uint t = gi / p.groups, g = gi % p.groups;
   const uint xb = p.x_off + t * p.x_stride + g * p.n;
   const uint yb = p.y_off + t * p.y_stride + g * p.n;
-  float sum = 0.0;
-  for (uint i = gl_LocalInvocationID.x; i < p.n; i += WG) sum += x[xb + i] * x[xb + i];
-  sum = workgroup_sum(sum);
+  const uint tid = gl_LocalInvocationID.x;
+  vec4 sums = vec4(0.0);
+  uint i = tid;
+  for (; i + 3u * WG < p.n; i += 4u * WG) {
+    const vec4 v = vec4(x[xb + i], x[xb + i + WG], x[xb + i + 2u * WG], x[xb + i + 3u * WG]);
+    sums += v * v;
+  }
+  for (; i < p.n; i += WG) sums.x += x[xb + i] * x[xb + i];
+  const float sum = workgroup_sum((sums.x + sums.y) + (sums.z + sums.w));
   const float scale = 1.0 / sqrt(sum / float(p.n) + p.eps);
-  for (uint i = gl_LocalInvocationID.x; i < p.n; i += WG) {
+  for (uint i = tid; i < p.n; i += WG) {
     y[yb + i] = x[xb + i] * scale * load_float(WTYPE, p.w_off, i);
   }
 }
