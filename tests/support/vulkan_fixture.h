@@ -31,10 +31,24 @@ struct VulkanDeviceOrReason {
   std::string reason;
 };
 
+inline std::map<std::string, VulkanDeviceOrReason>& vulkan_devices() {
+  static std::map<std::string, VulkanDeviceOrReason> devices;
+  return devices;
+}
+
+// The devices go when the tests end, before exit: a vendor driver loaded during the tests (as
+// NVIDIA's is) tears itself down at exit before statics created earlier, and destroying a
+// device after that crashes the test binary once every test has passed.
+class VulkanDevicesTearDown : public ::testing::Environment {
+ public:
+  void TearDown() override { vulkan_devices().clear(); }
+};
+inline ::testing::Environment* const kVulkanDevicesTearDown =
+    ::testing::AddGlobalTestEnvironment(new VulkanDevicesTearDown);
+
 // The device for a mode, created once; null (with the reason) when there is no Vulkan device.
 inline VulkanDeviceOrReason& vulkan_device(const std::string& mode) {
-  static std::map<std::string, VulkanDeviceOrReason> devices;
-  auto [it, inserted] = devices.try_emplace(mode);
+  auto [it, inserted] = vulkan_devices().try_emplace(mode);
   if (inserted) {
     const char* old = std::getenv("ANYCHIP_VULKAN_DISABLE");
     const std::string saved = old ? old : "";
