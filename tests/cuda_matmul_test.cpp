@@ -41,18 +41,29 @@ std::vector<float> rounded_activations(GgmlType w, int64_t tokens, const std::ve
   return out;
 }
 
-class CudaMatmul : public CudaTest {};
+class CudaMatmul : public CudaTest {
+ protected:
+  // A random rows x cols weight matrix on the device, `offset` bytes into its buffer, and the
+  // reference's f32 values of it.
+  struct Weights {
+    backend::Tensor tensor;
+    std::vector<float> f32;
+  };
+  Weights random_matrix(GgmlType type, int64_t rows, int64_t cols, uint32_t seed, size_t offset) {
+    const auto w = random_weights(type, rows, cols, seed);
+    const size_t rb = row_bytes(type, cols);
+    Weights out{upload(w.data(), w.size(), type, cols, rows, rb, offset), std::vector<float>(static_cast<size_t>(rows * cols))};
+    for (int64_t r = 0; r < rows; ++r) ref::to_f32(type, w.data() + rb * r, out.f32.data() + r * cols, cols);
+    return out;
+  }
+};
 
 TEST_F(CudaMatmul, EveryWeightTypeMatchesReference) {
   for (GgmlType type : kAllWeightTypes) {
     ASSERT_TRUE(dev->supports(backend::Op::MatMul, type)) << type_name(type);
     for (int64_t cols : matmul_cols_for(type)) {
       const int64_t rows = 37;
-      const auto w = random_weights(type, rows, cols, 7 + static_cast<uint32_t>(cols));
-      const size_t rb = row_bytes(type, cols);
-      const backend::Tensor tw = upload(w.data(), w.size(), type, cols, rows, rb, odd_offset(type));
-      std::vector<float> wf(static_cast<size_t>(rows * cols));
-      for (int64_t r = 0; r < rows; ++r) ref::to_f32(type, w.data() + rb * r, wf.data() + r * cols, cols);
+      const auto [tw, wf] = random_matrix(type, rows, cols, 7 + static_cast<uint32_t>(cols), odd_offset(type));
 
       for (int64_t tokens : {1, 2, 3, 5, 8, 9, 33}) {
         const bool batched = tokens > kMatvecMaxTokens;
@@ -91,11 +102,7 @@ TEST_F(CudaMatmul, TallMatrixSplitsIntoTilesAndPartialWarps) {
   // More rows than one block of warps covers, and a row count that is not a multiple of it.
   const GgmlType type = GgmlType::Q4_K;
   const int64_t rows = 1001, cols = 512;
-  const auto w = random_weights(type, rows, cols, 5);
-  const size_t rb = row_bytes(type, cols);
-  const backend::Tensor tw = upload(w.data(), w.size(), type, cols, rows, rb);
-  std::vector<float> wf(static_cast<size_t>(rows * cols));
-  for (int64_t r = 0; r < rows; ++r) ref::to_f32(type, w.data() + rb * r, wf.data() + r * cols, cols);
+  const auto [tw, wf] = random_matrix(type, rows, cols, 5, 0);
   for (int64_t tokens : {1, 16}) {
     const auto x = random_floats(static_cast<size_t>(tokens * cols), 3);
     const auto xr = rounded_activations(type, tokens, x, cols);
@@ -123,11 +130,7 @@ TEST_F(CudaMatmul, LongRowsSplitAcrossWarpsMatchReference) {
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q6_K}) {
     for (int64_t cols : {2048, 8192}) {
       const int64_t rows = 6;
-      const auto w = random_weights(type, rows, cols, 21);
-      const size_t rb = row_bytes(type, cols);
-      const backend::Tensor tw = upload(w.data(), w.size(), type, cols, rows, rb, 2);
-      std::vector<float> wf(static_cast<size_t>(rows * cols));
-      for (int64_t r = 0; r < rows; ++r) ref::to_f32(type, w.data() + rb * r, wf.data() + r * cols, cols);
+      const auto [tw, wf] = random_matrix(type, rows, cols, 21, 2);
       for (int64_t tokens : {1, 3}) {
         const auto x = random_floats(static_cast<size_t>(tokens * cols), 23);
         const auto xr = rounded_activations(type, tokens, x, cols);

@@ -65,9 +65,17 @@ __device__ __forceinline__ void rope_angle(float position, int i, float theta_sc
   s = sinf(angle);
 }
 
-// The two elements of a head that pair i rotates.
-__device__ __forceinline__ int rope_first(bool neox, int i, int half) { return neox ? i : 2 * i; }
-__device__ __forceinline__ int rope_second(bool neox, int i, int half) { return neox ? i + half : 2 * i + 1; }
+// Rotates pair i of `head` in place; first/second: the two elements it rotated.
+__device__ __forceinline__ void rotate_pair(float* head, int i, int half, bool neox, float position, float theta_scale,
+                                            float freq_scale, const float* freq_factors, int& first, int& second) {
+  float c, s;
+  rope_angle(position, i, theta_scale, freq_scale, freq_factors, c, s);
+  first = neox ? i : 2 * i;
+  second = neox ? i + half : 2 * i + 1;
+  const float x0 = head[first], x1 = head[second];
+  head[first] = x0 * c - x1 * s;
+  head[second] = x0 * s + x1 * c;
+}
 
 // Grid (row, head); thread i rotates pair i.
 __global__ void rope_kernel(RopeArgs a) {
@@ -75,13 +83,9 @@ __global__ void rope_kernel(RopeArgs a) {
   float* head = a.x + row * a.x_stride + static_cast<int64_t>(blockIdx.y) * a.head_dim;
   const int half = a.head_dim / 2;
   const float position = static_cast<float>(a.positions[row]);
+  int first, second;
   for (int i = threadIdx.x; i < half; i += blockDim.x) {
-    float c, s;
-    rope_angle(position, i, a.theta_scale, a.freq_scale, a.freq_factors, c, s);
-    const int first = rope_first(a.neox, i, half), second = rope_second(a.neox, i, half);
-    const float x0 = head[first], x1 = head[second];
-    head[first] = x0 * c - x1 * s;
-    head[second] = x0 * s + x1 * c;
+    rotate_pair(head, i, half, a.neox, position, a.theta_scale, a.freq_scale, a.freq_factors, first, second);
   }
 }
 
@@ -110,17 +114,12 @@ __global__ void rope_store_kernel(RopeStoreArgs a) {
   float* x = (is_k ? a.k + row * a.k_stride : a.q + row * a.q_stride) + static_cast<int64_t>(h) * a.head_dim;
   uint8_t* dst = is_k ? a.k_cache + static_cast<int64_t>(a.cache_rows[row]) * a.k_cache_stride : nullptr;
   const float position = static_cast<float>(a.positions[row]);
+  int first, second;
   for (int i = threadIdx.x; i < half; i += blockDim.x) {
-    float c, s;
-    rope_angle(position, i, a.theta_scale, a.freq_scale, a.freq_factors, c, s);
-    const int first = rope_first(a.neox, i, half), second = rope_second(a.neox, i, half);
-    const float x0 = x[first], x1 = x[second];
-    const float r0 = x0 * c - x1 * s, r1 = x0 * s + x1 * c;
-    x[first] = r0;
-    x[second] = r1;
+    rotate_pair(x, i, half, a.neox, position, a.theta_scale, a.freq_scale, a.freq_factors, first, second);
     if (is_k) {
-      store_cache(dst, h * a.head_dim + first, r0, a.k_f16);
-      store_cache(dst, h * a.head_dim + second, r1, a.k_f16);
+      store_cache(dst, h * a.head_dim + first, x[first], a.k_f16);
+      store_cache(dst, h * a.head_dim + second, x[second], a.k_f16);
     }
   }
 }
