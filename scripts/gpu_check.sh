@@ -12,6 +12,8 @@
 #               dependencies): the configure and build steps are skipped and the tests run as one
 #               gtest binary instead of through ctest
 #   GPU_CHECK_STEPS   which parts to run (default: "tests conformance bench vulkan serve peer")
+#   VK_DRIVER_FILES   the Vulkan steps need the loader to find NVIDIA's driver; on a machine with
+#                     the driver but no ICD file, point this at a JSON naming libGLX_nvidia.so.0
 #   STEP_TIMEOUT      seconds any one step may take (default: 600)
 #
 # Steps: build Release with CUDA for sm_90 only (ANYCHIP_CUDA_ARCHITECTURES overrides), the CUDA
