@@ -1,13 +1,12 @@
 // store_rows (keys/values into the paged cache) and attention over it.
 #include <algorithm>
-#include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "backend/cuda/attention_tiles.h"
 #include "backend/cuda/cuda_device.h"
 #include "backend/cuda/kernels/launch.h"
+#include "backend/cuda/rope_upload.h"
 #include "util/error.h"
 
 namespace anychip::cuda {
@@ -68,13 +67,8 @@ void CudaDevice::rope_and_store(const backend::Tensor& q, const backend::Tensor&
                   std::to_string(std::min(k_cache.rows, v_cache.rows)) + ")");
     }
   }
-  const int half = p.head_dim / 2;
-  // Positions, the frequency factors, then the cache rows, in one upload.
-  std::vector<int32_t> words(positions.begin(), positions.end());
-  if (p.freq_factors) {
-    words.resize(positions.size() + static_cast<size_t>(half));
-    std::memcpy(words.data() + positions.size(), p.freq_factors, static_cast<size_t>(half) * sizeof(float));
-  }
+  // rope's words, then the cache rows, in one upload.
+  std::vector<int32_t> words = rope_words(positions, p);
   const size_t rows_at = words.size();
   words.insert(words.end(), cache_rows.begin(), cache_rows.begin() + q.rows);
   kernels::RopeStoreArgs a{};
@@ -93,7 +87,7 @@ void CudaDevice::rope_and_store(const backend::Tensor& q, const backend::Tensor&
   a.kv_heads = static_cast<int32_t>(k.cols / p.head_dim);
   a.head_dim = p.head_dim;
   a.neox = p.style == backend::RopeStyle::Neox ? 1 : 0;
-  a.theta_scale = std::pow(p.theta, -2.0f / static_cast<float>(p.head_dim));  // as CudaDevice::rope
+  a.theta_scale = rope_theta_scale(p);
   a.freq_scale = p.freq_scale;
   a.k_f16 = k_cache.type == GgmlType::F16 ? 1 : 0;
   a.v_f16 = v_cache.type == GgmlType::F16 ? 1 : 0;

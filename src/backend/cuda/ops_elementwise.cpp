@@ -1,13 +1,12 @@
 // Row-wise and element-wise ops on f32 activations: rms_norm, rope, swiglu, add, add_bias.
 #include <climits>
-#include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_device.h"
 #include "backend/cuda/kernels/launch.h"
+#include "backend/cuda/rope_upload.h"
 #include "util/error.h"
 
 namespace anychip::cuda {
@@ -66,13 +65,8 @@ void CudaDevice::rope(const backend::Tensor& x, std::span<const int32_t> positio
     throw Error("cuda: rope: head_dim " + std::to_string(p.head_dim) + " does not fit rows of " + std::to_string(x.cols));
   }
   if (x.rows == 0) return;
-  const int half = p.head_dim / 2;
-  // Positions then the frequency factors, in one upload (q and k of every layer share it).
-  std::vector<int32_t> words(positions.begin(), positions.end());
-  if (p.freq_factors) {
-    words.resize(positions.size() + static_cast<size_t>(half));
-    std::memcpy(words.data() + positions.size(), p.freq_factors, static_cast<size_t>(half) * sizeof(float));
-  }
+  // One upload (q and k of every layer share it).
+  const std::vector<int32_t> words = rope_words(positions, p);
   kernels::RopeArgs a{};
   a.x = address_as<float>(x);
   a.x_stride = x.row_stride / 4;
@@ -80,8 +74,7 @@ void CudaDevice::rope(const backend::Tensor& x, std::span<const int32_t> positio
   a.heads = static_cast<int32_t>(x.cols / p.head_dim);
   a.head_dim = p.head_dim;
   a.neox = p.style == backend::RopeStyle::Neox ? 1 : 0;
-  // Exactly the CPU reference's expression, so the angles round identically.
-  a.theta_scale = std::pow(p.theta, -2.0f / static_cast<float>(p.head_dim));
+  a.theta_scale = rope_theta_scale(p);
   a.freq_scale = p.freq_scale;
   const auto* base = static_cast<const int32_t*>(stream_.upload(words.data(), words.size() * sizeof(int32_t)));
   a.positions = base;

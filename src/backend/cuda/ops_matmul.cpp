@@ -103,8 +103,9 @@ void CudaDevice::matmul_decode(std::span<const backend::Tensor> ws, const backen
   const backend::Tensor& w0 = ws[0];
   kernels::MatvecArgs a{};
   if (!kernels::is_float_type(w0.type)) {
+    // Sized first: growing the scratch runs what is recorded and so forgets any conversion.
+    const Q8Scratch q8 = q8_scratch(x.rows, x.cols);
     if (!converted(ActivationFormat::Q8Chunks, x)) {
-      const Q8Scratch q8 = q8_scratch(x.rows, x.cols);
       kernels::QuantizeArgs q{};
       q.x = address_as<float>(x);
       q.xq = q8.xq;
@@ -115,7 +116,6 @@ void CudaDevice::matmul_decode(std::span<const backend::Tensor> ws, const backen
       stream_.record("quantize_activations", q, kernels::quantize_activations);
       remember_converted(ActivationFormat::Q8Chunks, x);
     }
-    const Q8Scratch q8 = q8_scratch(x.rows, x.cols);  // already this large: nothing grows
     a.xq = q8.xq;
     a.meta = q8.meta;
   }

@@ -23,13 +23,7 @@ __global__ void get_rows_kernel(GetRowsArgs a) {
 __global__ void store_rows_kernel(StoreRowsArgs a) {
   const float* src = a.src + blockIdx.x * a.src_stride;
   uint8_t* dst = a.cache + static_cast<int64_t>(a.cache_rows[blockIdx.x]) * a.cache_stride;
-  for (int64_t e = threadIdx.x; e < a.cols; e += blockDim.x) {
-    if (a.f16_cache) {
-      reinterpret_cast<uint16_t*>(dst)[e] = hd::float_to_half(src[e]);
-    } else {
-      reinterpret_cast<float*>(dst)[e] = src[e];
-    }
-  }
+  for (int64_t e = threadIdx.x; e < a.cols; e += blockDim.x) store_cache(dst, e, src[e], a.f16_cache);
 }
 
 // One thread per element of a rows x cols matrix: grid.y rows (up to 65535 per launch slice).

@@ -1,10 +1,14 @@
 #pragma once
-// What every kernel file uses: warp- and block-wide reductions, grid sizing, and the launch
-// helper. Kernels are launched through launch() rather than <<<>>> so the same sources also
-// build as plain C++ against the CPU emulation the tests run without a GPU (tests/cuda_emulator).
+// What every kernel file uses: warp- and block-wide reductions, KV cache element stores, grid
+// sizing, and the launch helper. Kernels are launched through launch() rather than <<<>>> so
+// the same sources also build as plain C++ against the CPU emulation the tests run without a GPU
+// (tests/cuda_emulator).
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <cstdint>
+
+#include "backend/cuda/kernels/hd.h"
 
 namespace anychip::cuda::kernels {
 
@@ -34,6 +38,15 @@ __device__ __forceinline__ float block_sum(float v) {
   v = warp_sum(v);
   __syncthreads();  // partial may be reused by a following call
   return v;
+}
+
+// Element e of a KV cache row: f16 or f32, converted as the CPU reference's store_rows does.
+__device__ __forceinline__ void store_cache(uint8_t* row, int64_t e, float v, bool f16) {
+  if (f16) {
+    reinterpret_cast<uint16_t*>(row)[e] = hd::float_to_half(v);
+  } else {
+    reinterpret_cast<float*>(row)[e] = v;
+  }
 }
 
 // Blocks for n items of `per_block` each, for a 1-D grid.

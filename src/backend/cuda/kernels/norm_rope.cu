@@ -89,15 +89,6 @@ __global__ void rope_kernel(RopeArgs a) {
   }
 }
 
-// One cache element, converted as store_rows converts it.
-__device__ __forceinline__ void store_cache(uint8_t* row, int64_t e, float v, bool f16) {
-  if (f16) {
-    reinterpret_cast<uint16_t*>(row)[e] = hd::float_to_half(v);
-  } else {
-    reinterpret_cast<float*>(row)[e] = v;
-  }
-}
-
 __global__ void rope_store_kernel(RopeStoreArgs a) {
   const int64_t row = blockIdx.x;
   const int head = blockIdx.y;
