@@ -52,10 +52,8 @@ double VulkanDevice::measure_read_bandwidth_gbs() {
   } push = {static_cast<uint32_t>(bytes / 16)};
   const uint64_t groups = std::clamp<uint64_t>(bytes / 16 / (kProbeWorkgroup * 16), 1, 4096);
 
-  const uint32_t bits = ctx_.timestamp_bits();
-  const double period_ns = ctx_.limits().timestampPeriod;
   std::unique_ptr<QueryPool> queries;
-  if (bits > 0 && period_ns > 0) queries = std::make_unique<QueryPool>(ctx_.device());
+  if (ctx_.timestamp_bits() > 0 && ctx_.limits().timestampPeriod > 0) queries = std::make_unique<QueryPool>(ctx_.device());
   const int per_submit = queries ? 1 : 4;
   double best = 0.0;
   for (int r = 0; r < kRuns; ++r) {
@@ -73,8 +71,7 @@ double VulkanDevice::measure_read_bandwidth_gbs() {
       check(vkGetQueryPoolResults(ctx_.device(), queries->pool, 0, 2, sizeof t, t, sizeof(uint64_t),
                                   VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
             "vkGetQueryPoolResults");
-      const uint64_t mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
-      seconds = static_cast<double>((t[1] - t[0]) & mask) * period_ns * 1e-9;
+      seconds = ctx_.timestamp_ns(t[0], t[1]) * 1e-9;
     }
     if (r > 0 && seconds > 0) best = std::max(best, static_cast<double>(bytes) * per_submit / seconds / 1e9);
   }

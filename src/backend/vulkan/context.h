@@ -3,6 +3,7 @@
 // devices that can run compute, with the optional features the shaders can use switched on.
 #include <vulkan/vulkan.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "backend/device.h"
@@ -27,6 +28,12 @@ class Context {
   VkPhysicalDeviceType type() const { return props_.deviceType; }
   // Valid bits of the compute queue's timestamps; 0 when it cannot write them.
   uint32_t timestamp_bits() const { return timestamp_bits_; }
+  // Nanoseconds from one of the compute queue's timestamps to a later one (the counter wraps at
+  // its valid bits).
+  double timestamp_ns(uint64_t from, uint64_t to) const {
+    const uint64_t mask = timestamp_bits_ >= 64 ? ~uint64_t{0} : (uint64_t{1} << timestamp_bits_) - 1;
+    return static_cast<double>((to - from) & mask) * props_.limits.timestampPeriod;
+  }
   const VkPhysicalDeviceMemoryProperties& memory() const { return memory_; }
   const Features& features() const { return features_; }
   const backend::DeviceInfo& info() const { return info_; }

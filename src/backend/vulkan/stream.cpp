@@ -156,12 +156,7 @@ void Stream::collect_timestamps(std::chrono::steady_clock::time_point submit,
                                 VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
           "vkGetQueryPoolResults");
   }
-  const uint32_t bits = ctx_.timestamp_bits();
-  const uint64_t mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
-  const double period_ns = ctx_.limits().timestampPeriod;
-  auto ns = [&](uint32_t a, uint32_t b) {
-    return static_cast<double>((query_results_[b] - query_results_[a]) & mask) * period_ns;
-  };
+  auto ns = [&](uint32_t a, uint32_t b) { return ctx_.timestamp_ns(query_results_[a], query_results_[b]); };
   for (uint32_t i = 0; i + 1 < n; ++i) {
     TimingStats::Label& l = stats_.labels[marked_[i]];
     ++l.calls;
