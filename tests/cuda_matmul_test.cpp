@@ -56,6 +56,38 @@ class CudaMatmul : public CudaTest {
     for (int64_t r = 0; r < rows; ++r) ref::to_f32(type, w.data() + rb * r, out.f32.data() + r * cols, cols);
     return out;
   }
+  // y = w x on the device, x uploaded `x_offset` bytes into its buffer and y pre-filled with -1
+  // so a row the kernels skip shows.
+  std::vector<float> multiply(const backend::Tensor& w, const std::vector<float>& x, size_t x_offset = 0) {
+    const int64_t tokens = static_cast<int64_t>(x.size()) / w.cols;
+    const backend::Tensor tx = upload_f32(x, w.cols, x_offset);
+    const backend::Tensor ty = upload_f32(std::vector<float>(static_cast<size_t>(tokens * w.rows), -1.0f), w.rows);
+    dev->matmul(w, tx, ty);
+    return download_f32(ty);
+  }
+  // Every y[t][r] within rel * sum|w x| (+1e-6) of the double-precision dot product of weight row r
+  // (the f32 values, rounded to f16 first where cuBLAS multiplies a batch) and activation row t.
+  static ::testing::AssertionResult near_dot_products(const std::vector<float>& y, const std::vector<float>& wf,
+                                                      const std::vector<float>& xr, int64_t rows, int64_t cols,
+                                                      bool f16_weights, double rel) {
+    const int64_t tokens = static_cast<int64_t>(xr.size()) / cols;
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        double want = 0, magnitude = 0;
+        for (int64_t c = 0; c < cols; ++c) {
+          const double wv = f16_weights ? round_f16(wf[r * cols + c]) : wf[r * cols + c];
+          want += wv * xr[t * cols + c];
+          magnitude += std::fabs(wv * xr[t * cols + c]);
+        }
+        const double got = y[t * rows + r];
+        if (!(std::fabs(got - want) <= rel * magnitude + 1e-6)) {
+          return ::testing::AssertionFailure() << "token " << t << " row " << r << ": got " << got << ", want " << want
+                                               << " within " << rel * magnitude + 1e-6;
+        }
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
 };
 
 TEST_F(CudaMatmul, EveryWeightTypeMatchesReference) {
@@ -69,10 +101,7 @@ TEST_F(CudaMatmul, EveryWeightTypeMatchesReference) {
         const bool batched = tokens > kMatvecMaxTokens;
         const auto x = random_floats(static_cast<size_t>(tokens * cols), 99 + static_cast<uint32_t>(tokens));
         const auto xr = rounded_activations(type, tokens, x, cols);
-        const backend::Tensor tx = upload_f32(x, cols, 4);
-        const backend::Tensor ty = upload_f32(std::vector<float>(static_cast<size_t>(tokens * rows), -1.0f), rows);
-        dev->matmul(tw, tx, ty);
-        const auto y = download_f32(ty);
+        const auto y = multiply(tw, x, 4);
         for (int64_t t = 0; t < tokens; ++t) {
           for (int64_t r = 0; r < rows; ++r) {
             double want = 0, magnitude = 0;
@@ -106,21 +135,8 @@ TEST_F(CudaMatmul, TallMatrixSplitsIntoTilesAndPartialWarps) {
   for (int64_t tokens : {1, 16}) {
     const auto x = random_floats(static_cast<size_t>(tokens * cols), 3);
     const auto xr = rounded_activations(type, tokens, x, cols);
-    const backend::Tensor tx = upload_f32(x, cols);
-    const backend::Tensor ty = upload_f32(std::vector<float>(static_cast<size_t>(tokens * rows), -1.0f), rows);
-    dev->matmul(tw, tx, ty);
-    const auto y = download_f32(ty);
-    for (int64_t t = 0; t < tokens; ++t) {
-      for (int64_t r = 0; r < rows; ++r) {
-        double want = 0, magnitude = 0;
-        for (int64_t c = 0; c < cols; ++c) {
-          const double wv = tokens > kMatvecMaxTokens ? round_f16(wf[r * cols + c]) : wf[r * cols + c];
-          want += wv * xr[t * cols + c];
-          magnitude += std::fabs(wv * xr[t * cols + c]);
-        }
-        ASSERT_NEAR(y[t * rows + r], want, 1e-4 * magnitude + 1e-6) << "tokens " << tokens << " row " << r;
-      }
-    }
+    ASSERT_TRUE(near_dot_products(multiply(tw, x), wf, xr, rows, cols, tokens > kMatvecMaxTokens, 1e-4))
+        << "tokens " << tokens;
   }
 }
 
@@ -134,21 +150,8 @@ TEST_F(CudaMatmul, LongRowsSplitAcrossWarpsMatchReference) {
       for (int64_t tokens : {1, 3}) {
         const auto x = random_floats(static_cast<size_t>(tokens * cols), 23);
         const auto xr = rounded_activations(type, tokens, x, cols);
-        const backend::Tensor tx = upload_f32(x, cols);
-        const backend::Tensor ty = upload_f32(std::vector<float>(static_cast<size_t>(tokens * rows)), rows);
-        dev->matmul(tw, tx, ty);
-        const auto y = download_f32(ty);
-        for (int64_t t = 0; t < tokens; ++t) {
-          for (int64_t r = 0; r < rows; ++r) {
-            double want = 0, magnitude = 0;
-            for (int64_t c = 0; c < cols; ++c) {
-              want += static_cast<double>(wf[r * cols + c]) * xr[t * cols + c];
-              magnitude += std::fabs(wf[r * cols + c]) * std::fabs(xr[t * cols + c]);
-            }
-            EXPECT_NEAR(y[t * rows + r], want, 1e-5 * magnitude + 1e-6)
-                << type_name(type) << " cols " << cols << " token " << t << " row " << r;
-          }
-        }
+        EXPECT_TRUE(near_dot_products(multiply(tw, x), wf, xr, rows, cols, false, 1e-5))
+            << type_name(type) << " cols " << cols << " tokens " << tokens;
       }
     }
   }
