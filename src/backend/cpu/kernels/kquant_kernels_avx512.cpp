@@ -13,6 +13,7 @@
 //    tile stays in L1 and serves every token.
 // GCC 12 reports its own intrinsics' deliberately undefined temporaries (GCC PR 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <cstdint>
@@ -32,6 +33,11 @@ constexpr int kQ8Qs = 4;
 constexpr int kQ8Bsums = 260;
 // From this many tokens on, the 16-row tiles pay off.
 constexpr int64_t kManyTokens = 4;
+
+// The unpacking helpers run once per super-block in the innermost loops; GCC stops inlining them
+// once enough kernels are instantiated (Q6K::q out of line halved the Q6_K matvec's in-cache
+// speed), so they are forced inline.
+#define KQ_INLINE inline __attribute__((always_inline))
 
 inline float half_to_float(const uint8_t* p) {
   uint16_t h;
@@ -105,16 +111,16 @@ void quantize_q8_k(const float* x, void* dst, int64_t n) {
 
 // Bytes 0..31 of the result come from the low half of a 32-byte source, 32..63 likewise: the
 // same 32 bytes in both halves of a zmm.
-inline __m512i load_twice(const uint8_t* p) {
+KQ_INLINE __m512i load_twice(const uint8_t* p) {
   return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
 // Per-byte shift counts as 16-bit lanes: `lo` for the first 32 bytes, `hi` for the last 32.
-inline __m512i two_counts(int lo, int hi) {
+KQ_INLINE __m512i two_counts(int lo, int hi) {
   return _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(lo)), _mm256_set1_epi16(static_cast<int16_t>(hi)), 1);
 }
 
-inline __m512i two_bytes(int lo, int hi) {
+KQ_INLINE __m512i two_bytes(int lo, int hi) {
   return _mm512_inserti64x4(_mm512_set1_epi8(static_cast<char>(lo)), _mm256_set1_epi8(static_cast<char>(hi)), 1);
 }
 
@@ -122,7 +128,7 @@ struct Q2K {
   static constexpr int kBytes = 84;
   static constexpr bool kHasMin = true;
   static constexpr int kSub = 16;
-  static void q(const uint8_t* b, __m512i out[4]) {
+  KQ_INLINE static void q(const uint8_t* b, __m512i out[4]) {
     const __m512i three = _mm512_set1_epi8(3);
     for (int c = 0; c < 4; ++c) {
       const __m512i qq = load_twice(b + 16 + 32 * (c / 2));
@@ -130,7 +136,7 @@ struct Q2K {
       out[c] = _mm512_and_si512(_mm512_srlv_epi16(qq, two_counts(2 * k, 2 * k + 2)), three);
     }
   }
-  static void scales(const uint8_t* b, Scales& s) {
+  KQ_INLINE static void scales(const uint8_t* b, Scales& s) {
     const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
     const __m128i m4 = _mm_set1_epi8(0x0F);
     s.sc = _mm256_cvtepu8_epi16(_mm_and_si128(raw, m4));
@@ -144,7 +150,7 @@ struct Q3K {
   static constexpr int kBytes = 110;
   static constexpr bool kHasMin = false;
   static constexpr int kSub = 16;
-  static void q(const uint8_t* b, __m512i out[4]) {
+  KQ_INLINE static void q(const uint8_t* b, __m512i out[4]) {
     const __m512i three = _mm512_set1_epi8(3);
     const __m512i four = _mm512_set1_epi8(4);
     const __m512i hm = load_twice(b);
@@ -157,7 +163,7 @@ struct Q3K {
       out[c] = _mm512_mask_add_epi8(low, high, low, four);
     }
   }
-  static void scales(const uint8_t* b, Scales& s) {
+  KQ_INLINE static void scales(const uint8_t* b, Scales& s) {
     // Low 4 bits: bytes 0..7 (low nibble: groups 0..7, high: 8..15); high 2 bits: bits 2*(g/4)
     // of byte 8 + g%4.
     const uint8_t* q = b + 96;
@@ -178,7 +184,7 @@ struct Q3K {
   }
 };
 
-inline void q4_nibbles(const uint8_t* qs, __m512i out[4]) {
+KQ_INLINE void q4_nibbles(const uint8_t* qs, __m512i out[4]) {
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   for (int h = 0; h < 2; ++h) {
     const __m512i raw = _mm512_loadu_si512(qs + 64 * h);
@@ -193,8 +199,8 @@ struct Q4K {
   static constexpr int kBytes = 144;
   static constexpr bool kHasMin = true;
   static constexpr int kSub = 32;
-  static void q(const uint8_t* b, __m512i out[4]) { q4_nibbles(b + 16, out); }
-  static void scales(const uint8_t* b, Scales& s) {
+  KQ_INLINE static void q(const uint8_t* b, __m512i out[4]) { q4_nibbles(b + 16, out); }
+  KQ_INLINE static void scales(const uint8_t* b, Scales& s) {
     k4_scales(b + 4, s);
     s.d = half_to_float(b);
     s.dmin = half_to_float(b + 2);
@@ -205,7 +211,7 @@ struct Q5K {
   static constexpr int kBytes = 176;
   static constexpr bool kHasMin = true;
   static constexpr int kSub = 32;
-  static void q(const uint8_t* b, __m512i out[4]) {
+  KQ_INLINE static void q(const uint8_t* b, __m512i out[4]) {
     q4_nibbles(b + 48, out);
     const __m512i qh = load_twice(b + 16);
     const __m512i sixteen = _mm512_set1_epi8(16);
@@ -214,7 +220,7 @@ struct Q5K {
       out[c] = _mm512_mask_add_epi8(out[c], high, out[c], sixteen);
     }
   }
-  static void scales(const uint8_t* b, Scales& s) {
+  KQ_INLINE static void scales(const uint8_t* b, Scales& s) {
     k4_scales(b + 4, s);
     s.d = half_to_float(b);
     s.dmin = half_to_float(b + 2);
@@ -225,7 +231,7 @@ struct Q6K {
   static constexpr int kBytes = 210;
   static constexpr bool kHasMin = false;
   static constexpr int kSub = 16;
-  static void q(const uint8_t* b, __m512i out[4]) {
+  KQ_INLINE static void q(const uint8_t* b, __m512i out[4]) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i m30 = _mm512_set1_epi8(0x30);
     for (int h = 0; h < 2; ++h) {
@@ -240,7 +246,7 @@ struct Q6K {
       out[2 * h + 1] = _mm512_ternarylogic_epi32(hi, h23, m30, 0xF8);
     }
   }
-  static void scales(const uint8_t* b, Scales& s) {
+  KQ_INLINE static void scales(const uint8_t* b, Scales& s) {
     s.sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 192)));
     s.m = _mm256_mullo_epi16(s.sc, _mm256_set1_epi16(-32));
     s.d = half_to_float(b + 208);
@@ -253,7 +259,7 @@ struct Q6K {
 
 // i16 scale vector for chunk c (elements 64c..64c+63 after vpmaddubsw: lane p covers elements
 // 64c+2p, 64c+2p+1, i.e. group 4c + p/8).
-inline __m512i chunk_scales(__m512i sc16, int c) {
+KQ_INLINE __m512i chunk_scales(__m512i sc16, int c) {
   alignas(64) static const int16_t idx[4][32] = {
       {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
       {4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7},
@@ -274,7 +280,7 @@ inline __m512i chunk_scales(__m512i sc16, int c) {
 // streamed at 26 GB/s per core with it and 37 GB/s with 8 KiB).
 constexpr size_t kPrefetchDistance = 8192;
 
-inline void prefetch_block_ahead(const uint8_t* blk, size_t bytes, size_t distance = kPrefetchDistance) {
+KQ_INLINE void prefetch_block_ahead(const uint8_t* blk, size_t bytes, size_t distance = kPrefetchDistance) {
   const char* pf = reinterpret_cast<const char*>(blk) + distance;
   for (size_t o = 0; o < bytes; o += 64) _mm_prefetch(pf + o, _MM_HINT_T0);
 }
@@ -291,7 +297,7 @@ inline size_t four_row_prefetch_distance(size_t row_bytes) {
 
 // Exact int32 sums of four vectors, one per lane of the result: one shuffle tree for all four
 // instead of four separate reductions.
-inline __m128i reduce4_epi32(__m512i a, __m512i b, __m512i c, __m512i d) {
+KQ_INLINE __m128i reduce4_epi32(__m512i a, __m512i b, __m512i c, __m512i d) {
   const __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
   const __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
   const __m512i abcd = _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
@@ -299,7 +305,7 @@ inline __m128i reduce4_epi32(__m512i a, __m512i b, __m512i c, __m512i d) {
   return _mm_add_epi32(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
 }
 
-inline __m128i reduce4_epi32(__m256i a, __m256i b, __m256i c, __m256i d) {
+KQ_INLINE __m128i reduce4_epi32(__m256i a, __m256i b, __m256i c, __m256i d) {
   const __m256i ab = _mm256_add_epi32(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b));
   const __m256i cd = _mm256_add_epi32(_mm256_unpacklo_epi32(c, d), _mm256_unpackhi_epi32(c, d));
   const __m256i abcd = _mm256_add_epi32(_mm256_unpacklo_epi64(ab, cd), _mm256_unpackhi_epi64(ab, cd));
@@ -749,67 +755,73 @@ struct Q4KFew {
   }
 };
 // ------------------------------------------------------------------------------------------
-// Q6_K packed at load: in each 16-row group, rows 4q..4q+3 ("quad" q) are stored as
-// [row 4q block 0][row 4q+1 block 0][row 4q+2 block 0][row 4q+3 block 0][row 4q block 1]...,
-// each block in the file's 210-byte layout. The four-row generation kernel then reads one
-// sequential stream instead of four streams a row apart (whose prefetches the hardware tracks
-// less well: 26 GB/s per core from DRAM against 34 for plain reads), with the same arithmetic,
-// so results are bit-identical to gemm<Q6K>. The tiles of the many-token path read the same
-// blocks from their new places.
-inline const uint8_t* q6k_quad_block(const uint8_t* group, int64_t nb, int row, int64_t b) {
+// Q2_K, Q3_K, Q5_K and Q6_K packed at load: in each 16-row group, rows 4q..4q+3 ("quad" q) are
+// stored as [row 4q block 0][row 4q+1 block 0][row 4q+2 block 0][row 4q+3 block 0][row 4q
+// block 1]..., each block in the file's layout. The four-row generation kernel then reads one
+// sequential stream instead of four streams a row apart, whose prefetches the hardware tracks
+// less well (Q6_K: 25 GB/s per core from DRAM in the file's layout, 36 so, as fast as plain
+// reads), with the same arithmetic, so results are bit-identical to gemm<K>. The tiles of the
+// many-token path read the same blocks from their new places.
+template <class K>
+inline const uint8_t* quad_block(const uint8_t* group, int64_t nb, int row, int64_t b) {
   return group + (static_cast<size_t>(row / 4) * static_cast<size_t>(nb) * 4 + static_cast<size_t>(b) * 4 +
-                  static_cast<size_t>(row % 4)) * Q6K::kBytes;
+                  static_cast<size_t>(row % 4)) * K::kBytes;
 }
 
-void pack_q6k(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
+template <class K>
+void pack_quads(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
   const int64_t nb = n / kQK;
   for (int64_t r0 = 0; r0 < rows; r0 += 16, dst += 16 * row_bytes) {
     std::memset(dst, 0, 16 * row_bytes);
     for (int r = 0; r < 16 && r0 + r < rows; ++r) {
       for (int64_t b = 0; b < nb; ++b) {
-        std::memcpy(const_cast<uint8_t*>(q6k_quad_block(dst, nb, r, b)),
-                    w + static_cast<size_t>(r0 + r) * row_bytes + static_cast<size_t>(b) * Q6K::kBytes, Q6K::kBytes);
+        std::memcpy(const_cast<uint8_t*>(quad_block<K>(dst, nb, r, b)),
+                    w + static_cast<size_t>(r0 + r) * row_bytes + static_cast<size_t>(b) * K::kBytes, K::kBytes);
       }
     }
   }
 }
 
-void unpack_row_q6k(const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r, uint8_t* dst) {
+template <class K>
+void unpack_quad_row(const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r, uint8_t* dst) {
   const int64_t nb = n / kQK;
   const uint8_t* group = packed + static_cast<size_t>(r - r % 16) * row_bytes;
   for (int64_t b = 0; b < nb; ++b) {
-    std::memcpy(dst + static_cast<size_t>(b) * Q6K::kBytes, q6k_quad_block(group, nb, static_cast<int>(r % 16), b), Q6K::kBytes);
+    std::memcpy(dst + static_cast<size_t>(b) * K::kBytes, quad_block<K>(group, nb, static_cast<int>(r % 16), b), K::kBytes);
   }
 }
 
-void gemm_q6k_quads(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_t x_stride, int64_t n_tokens,
-                    float* y, size_t y_stride, int64_t row_begin, int64_t row_end) {
+template <class K>
+void gemm_quads(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_t x_stride, int64_t n_tokens,
+                float* y, size_t y_stride, int64_t row_begin, int64_t row_end) {
   if (row_begin % 16 != 0) std::abort();  // packed groups start every 16 rows
   const int64_t nb = n / kQK;
   if (n_tokens >= kManyTokens) {
     const auto unpack = [&](int64_t row0, int nr, int64_t b, Tile& tile) {
       const uint8_t* group = w + static_cast<size_t>(row0) * row_bytes;
-      unpack_tile<Q6K>([&](int r) { return q6k_quad_block(group, nb, r, b); }, nr, tile);
+      unpack_tile<K>([&](int r) { return quad_block<K>(group, nb, r, b); }, nr, tile);
     };
-    rows_many_tokens<Q6K>(unpack, nb, x, x_stride, n_tokens, y, y_stride, row_begin, row_end);
+    rows_many_tokens<K>(unpack, nb, x, x_stride, n_tokens, y, y_stride, row_begin, row_end);
     return;
   }
   for (int64_t t = 0; t < n_tokens; t += 3) {
     const uint8_t* xt = x + static_cast<size_t>(t) * x_stride;
+    const int nt = static_cast<int>(n_tokens - t < 3 ? n_tokens - t : 3);
     for (int64_t r = row_begin; r < row_end; r += 4) {
       const uint8_t* group = w + static_cast<size_t>(r - r % 16) * row_bytes;
       const int q = static_cast<int>(r % 16);
-      const auto block = [&](int i, int64_t b) { return q6k_quad_block(group, nb, q + i, b); };
+      const auto block = [&](int i, int64_t b) { return quad_block<K>(group, nb, q + i, b); };
+      // The packed copy has all four rows (zero rows pad the last group); a quad that runs past
+      // row_end is computed into `tail` and only its own rows are stored.
       float* yt = y + static_cast<size_t>(t) * y_stride + r;
       alignas(16) float tail[3][4];
       const bool whole = r + 4 <= row_end;
       float* out = whole ? yt : tail[0];
       const size_t out_stride = whole ? y_stride : 4;
-      const int nt = static_cast<int>(n_tokens - t < 3 ? n_tokens - t : 3);
       switch (nt) {
-        case 1: four_rows_few_tokens<Q6K, 1>(block, nb, xt, x_stride, out, out_stride, kPrefetchDistance); break;
-        case 2: four_rows_few_tokens<Q6K, 2>(block, nb, xt, x_stride, out, out_stride, kPrefetchDistance); break;
-        default: four_rows_few_tokens<Q6K, 3>(block, nb, xt, x_stride, out, out_stride, kPrefetchDistance); break;
+        case 1: four_rows_few_tokens<K, 1>(block, nb, xt, x_stride, out, out_stride, kPrefetchDistance); break;
+        case 2: four_rows_few_tokens<K, 2>(block, nb, xt, x_stride, out, out_stride, kPrefetchDistance); break;
+        default: four_rows_few_tokens<K, 3>(block, nb, xt, x_stride, out, out_stride, kPrefetchDistance); break;
       }
       if (!whole) {
         for (int tt = 0; tt < nt; ++tt) {
@@ -821,14 +833,16 @@ void gemm_q6k_quads(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t
 }
 
 const MatmulKernels kTable[] = {
-    {GgmlType::Q2_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q2K>},
-    {GgmlType::Q3_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q3K>},
+    {GgmlType::Q2_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q2K>, pack_quads<Q2K>, gemm_quads<Q2K>,
+     unpack_quad_row<Q2K>},
+    {GgmlType::Q3_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q3K>, pack_quads<Q3K>, gemm_quads<Q3K>,
+     unpack_quad_row<Q3K>},
     {GgmlType::Q4_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q4K>, pack_q4k,
      gemm_packed<Q4K, kQ4KGroupBlock, unpack_tile_q4k_packed, Q4KFew>, unpack_row_q4k},
-    {GgmlType::Q5_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q5K>},
-    // Q6_K stays in the file's layout: packed the same way it streamed 31-33 GB/s per core from
-    // DRAM against 34-37 for the four-row kernel (same speed in L2).
-    {GgmlType::Q6_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q6K>, pack_q6k, gemm_q6k_quads, unpack_row_q6k},
+    {GgmlType::Q5_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q5K>, pack_quads<Q5K>, gemm_quads<Q5K>,
+     unpack_quad_row<Q5K>},
+    {GgmlType::Q6_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q6K>, pack_quads<Q6K>, gemm_quads<Q6K>,
+     unpack_quad_row<Q6K>},
 };
 
 }  // namespace
