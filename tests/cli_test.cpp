@@ -2,6 +2,7 @@
 // (2 for bad flags), never a crash, hang or huge allocation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -261,6 +262,31 @@ TEST(CliBench, JsonReportsSpeedsAndRoofline) {
   // is checked here; speeds are measured by benchmarks, not asserted in tests.
   EXPECT_NEAR(j["roofline_frac"].get<double>(),
               j["gen_bandwidth_gbs"].get<double>() / j["machine_bandwidth_gbs"].get<double>(), 1e-9);
+}
+
+// Each measured run is judged against the bandwidth probed next to it; the reported figures are
+// the medians (of three runs: the middle values).
+TEST(CliBench, JsonJudgesEachRunAgainstItsOwnProbe) {
+  const auto r = testing::run_anychip({"bench", "-m", kDemo.string(), "-t", "1", "-p", "8", "-n", "4", "-r", "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto tg = j["tg_runs"].get<std::vector<double>>();
+  const auto probes = j["probe_runs_gbs"].get<std::vector<double>>();
+  const auto fracs = j["roofline_runs"].get<std::vector<double>>();
+  ASSERT_EQ(tg.size(), 3u);
+  ASSERT_EQ(probes.size(), 3u);
+  ASSERT_EQ(fracs.size(), 3u);
+  const double bytes = j["weight_bytes_per_token"].get<double>();
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_GT(probes[i], 0.0);
+    EXPECT_NEAR(fracs[i], bytes * tg[i] / 1e9 / probes[i], 1e-9 * fracs[i]) << "run " << i;
+  }
+  const auto middle = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[1];
+  };
+  EXPECT_EQ(j["machine_bandwidth_gbs"].get<double>(), middle(probes));
+  EXPECT_EQ(j["roofline_frac"].get<double>(), middle(fracs));
 }
 
 // --profile: every op of the measured generation runs, counted and timed. The demo model has 4

@@ -32,6 +32,12 @@ BenchResult run_benchmark(model::Model& model, const BenchOptions& o) {
     auto t0 = clock::now();
     int32_t next = model.forward_argmax(prompt, 0, cache);
     const double pp_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    const bool probing = rep > 0 && o.probe_read_gbs;
+    double probe_before = 0;
+    if (probing) {
+      if (o.on_phase) o.on_phase(BenchOptions::Phase::Probe);
+      probe_before = o.probe_read_gbs();
+    }
     if (o.on_phase && rep > 0) o.on_phase(BenchOptions::Phase::Generation);
     t0 = clock::now();
     int32_t pos = o.prompt_tokens;
@@ -41,17 +47,24 @@ BenchResult run_benchmark(model::Model& model, const BenchOptions& o) {
     if (rep == 0) continue;  // warm-up: page in the weights, size the scratch buffers
     r.pp_runs.push_back(o.prompt_tokens / pp_seconds);
     r.tg_runs.push_back(o.gen_tokens / tg_seconds);
+    if (probing) {
+      if (o.on_phase) o.on_phase(BenchOptions::Phase::Probe);
+      r.probe_runs_gbs.push_back(std::max(probe_before, o.probe_read_gbs()));
+    }
   }
   r.pp_tok_s = median(r.pp_runs);
   r.tg_tok_s = median(r.tg_runs);
   r.weight_bytes_per_token = static_cast<double>(model.weight_bytes_per_token());
   r.gen_bandwidth_gbs = r.weight_bytes_per_token * r.tg_tok_s / 1e9;
+  if (!r.probe_runs_gbs.empty()) {
+    for (size_t i = 0; i < r.tg_runs.size(); ++i) {
+      const double probe = r.probe_runs_gbs[i];
+      r.roofline_runs.push_back(probe > 0 ? r.weight_bytes_per_token * r.tg_runs[i] / 1e9 / probe : 0.0);
+    }
+    r.machine_bandwidth_gbs = median(r.probe_runs_gbs);
+    r.roofline_frac = median(r.roofline_runs);
+  }
   return r;
-}
-
-void measure_roofline(backend::Device& device, BenchResult& r) {
-  r.machine_bandwidth_gbs = device.measure_read_bandwidth_gbs();
-  r.roofline_frac = r.machine_bandwidth_gbs > 0 ? r.gen_bandwidth_gbs / r.machine_bandwidth_gbs : 0.0;
 }
 
 }  // namespace anychip::engine

@@ -14,8 +14,13 @@ struct BenchOptions {
   int gen_tokens = 64;
   int repeats = 3;  // measured runs after one warm-up
   // Called as each phase starts.
-  enum class Phase { WarmUp, Prompt, Generation };
+  enum class Phase { WarmUp, Prompt, Generation, Probe };
   std::function<void(Phase)> on_phase;
+  // The device's read bandwidth in GB/s (Device::measure_read_bandwidth_gbs). When set, it is
+  // measured right before and right after each measured generation run, and that run is judged
+  // against the higher of the two: a host whose bandwidth other tenants take and give back
+  // within seconds then still gives each run the bandwidth it had.
+  std::function<double()> probe_read_gbs;
 };
 
 struct BenchResult {
@@ -25,12 +30,12 @@ struct BenchResult {
   double gen_bandwidth_gbs = 0;          // weight bytes per token x generation tokens/s
   double machine_bandwidth_gbs = 0;      // measured read bandwidth of the device
   double roofline_frac = 0;              // gen_bandwidth / machine_bandwidth
+  // With BenchOptions::probe_read_gbs: per measured run, the bandwidth it is judged against and
+  // its weight bandwidth over that; machine_bandwidth_gbs and roofline_frac are their medians.
+  std::vector<double> probe_runs_gbs, roofline_runs;
 };
 
-// Fills everything but the roofline fields.
+// Fills everything but the roofline fields, unless options.probe_read_gbs is set.
 BenchResult run_benchmark(model::Model& model, const BenchOptions& options);
-// Measures the device's read bandwidth (allocating a large buffer; call it after anything whose
-// memory use is being measured) and fills machine_bandwidth_gbs and roofline_frac.
-void measure_roofline(backend::Device& device, BenchResult& r);
 
 }  // namespace anychip::engine
