@@ -187,7 +187,8 @@ void register_all() {
   benchmark::RegisterBenchmark("stream/dram", stream, kInMemoryBytes)->MinTime(1.0)->ThreadRange(1, 2)->UseRealTime();
   benchmark::RegisterBenchmark("matvec_threads/q4_0/packed/dram", matvec_threads, GgmlType::Q4_0)
       ->MinTime(1.0)->ThreadRange(1, 2)->UseRealTime();
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q5_K, GgmlType::F16}) {
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                         GgmlType::Q6_K, GgmlType::F16}) {
     const std::string name(type_name(type));
     for (bool packed : {false, true}) {
       if (packed && !find_matmul_kernels(type, detect_isa())->pack) continue;

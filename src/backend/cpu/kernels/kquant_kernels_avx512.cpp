@@ -610,18 +610,30 @@ void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
 }
 
 // ------------------------------------------------------------------------------------------
-// Q4_K packed at load (the layout of the model's bulk in Q4_K_M files). Per 16-row group and
-// super-block, the rows' 144-byte blocks (2304 bytes) are stored lane-major, lane r = row r:
-//   [0, 2048)     32 zmm: dword k of the rows' qs (bytes 4k..4k+3; low nibbles are elements of
-//                 sub-block 2(k/8), high nibbles of sub-block 2(k/8)+1, at dword k%8 of each)
-//   [2048, 2240)  3 zmm: the rows' 12 scale bytes as dwords u0, u1, u2
-//   [2240, 2304)  the rows' d, then their dmin (f16)
+// Q4_K and Q5_K packed at load (the bulk of Q4_K_M and Q5_K_M files). Per 16-row group and
+// super-block, the rows' blocks are stored lane-major, lane r = row r:
+//   [0, 2048)   32 zmm: dword k of the rows' qs (bytes 4k..4k+3; low nibbles are elements of
+//               sub-block 2(k/8), high nibbles of sub-block 2(k/8)+1, at dword k%8 of each)
+//   Q5_K only: 8 zmm: dword m of the rows' qh (bit s of byte l: the fifth bit of element l of
+//               sub-block s, so qs dword k finds its bits in qh dword k%8, bits 2(k/8) and 2(k/8)+1)
+//   then        3 zmm: the rows' 12 scale bytes as dwords u0, u1, u2
+//   then        the rows' d, then their dmin (f16)
 // so a super-block of 16 rows is read as one sequential stream with vector loads and no
-// transposes, and the arithmetic is exactly tile_tokens' (bit-identical to gemm<Q4K>).
-constexpr size_t kQ4KGroupBlock = 16 * Q4K::kBytes;
+// transposes, and the arithmetic is exactly tile_tokens' (bit-identical to gemm<Q4K> / gemm<Q5K>).
+template <bool kFifthBit>
+struct KPacked {
+  static constexpr size_t kQh = 2048;                           // Q5_K's qh dwords
+  static constexpr size_t kScales = kFifthBit ? 2560 : 2048;
+  static constexpr size_t kD = kScales + 192, kDmin = kD + 32;
+  static constexpr size_t kGroupBlock = kDmin + 32;
+};
+static_assert(KPacked<false>::kGroupBlock == 16 * Q4K::kBytes && KPacked<true>::kGroupBlock == 16 * Q5K::kBytes);
 
 constexpr PackedLayout kQ4KLayout = {Q4K::kBytes, kQK, 0, {{16, 32, 0}, {4, 3, 2048}, {0, 0, 0}}, {{0, 2240}, {2, 2272}}};
-static_assert(kQ4KLayout.group_block() == kQ4KGroupBlock);
+constexpr PackedLayout kQ5KLayout = {Q5K::kBytes, kQK, 0, {{48, 32, 0}, {16, 8, 2048}, {4, 3, 2560}}, {{0, 2752}, {2, 2784}}};
+static_assert(kQ4KLayout.group_block() == KPacked<false>::kGroupBlock && kQ5KLayout.group_block() == KPacked<true>::kGroupBlock);
+static_assert(kQ4KLayout.halves[0].dst == static_cast<int>(KPacked<false>::kD) &&
+              kQ5KLayout.halves[0].dst == static_cast<int>(KPacked<true>::kD));
 
 void pack_q4k(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
   pack_rows(kQ4KLayout, w, row_bytes, n, rows, dst);
@@ -629,12 +641,17 @@ void pack_q4k(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8
 void unpack_row_q4k(const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r, uint8_t* dst) {
   unpack_packed_row(kQ4KLayout, packed, row_bytes, n, r, dst);
 }
+void pack_q5k(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
+  pack_rows(kQ5KLayout, w, row_bytes, n, rows, dst);
+}
+void unpack_row_q5k(const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r, uint8_t* dst) {
+  unpack_packed_row(kQ5KLayout, packed, row_bytes, n, r, dst);
+}
 
 // The 16 rows' sub-block scales sc[j] (int32 lanes) and their mins as int16 pairs (m, m), the
-// form tile_tokens multiplies with the pairs of 16-element activation sums.
-inline void q4k_packed_scales(const uint8_t* blk, __m512i* sc, __m512i* mpair) {
-  const __m512i u0 = _mm512_loadu_si512(blk + 2048), u1 = _mm512_loadu_si512(blk + 2112),
-                u2 = _mm512_loadu_si512(blk + 2176);
+// form tile_tokens multiplies with the pairs of 16-element activation sums; u: the u0 vector.
+KQ_INLINE void k_packed_scales(const uint8_t* u, __m512i* sc, __m512i* mpair) {
+  const __m512i u0 = _mm512_loadu_si512(u), u1 = _mm512_loadu_si512(u + 64), u2 = _mm512_loadu_si512(u + 128);
   const __m512i m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15), m48 = _mm512_set1_epi32(48);
   __m512i m[8];
   for (int j = 0; j < 4; ++j) {
@@ -653,57 +670,98 @@ inline __m512 halves16(const uint8_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-void unpack_tile_q4k_packed(const uint8_t* blk, Tile& tile) {
+// Bit `bit` of every byte of v, moved to bit 4 (the fifth bit of a quant) and nothing else.
+template <int kBit>
+KQ_INLINE __m512i fifth_bit(__m512i v) {
+  const __m512i m16 = _mm512_set1_epi8(0x10);
+  // Whole-dword shifts carry bits across bytes, but only bit 4 of each byte survives the mask.
+  if constexpr (kBit < 4) return _mm512_and_si512(_mm512_slli_epi32(v, 4 - kBit), m16);
+  else if constexpr (kBit > 4) return _mm512_and_si512(_mm512_srli_epi32(v, kBit - 4), m16);
+  else return _mm512_and_si512(v, m16);
+}
+
+// The unsigned quants of qs dword k = 8h + i of a packed group: wl for its low nibbles, wh for
+// its high ones (Q5_K: with their fifth bits from qh dword i).
+template <bool kFifthBit, int kH>
+KQ_INLINE void k_packed_quants(const uint8_t* blk, int i, __m512i& wl, __m512i& wh) {
   const __m512i m4 = _mm512_set1_epi8(0x0F);
-  auto* out = reinterpret_cast<__m512i*>(tile.w);
-  for (int k = 0; k < 32; ++k) {
-    const __m512i raw = _mm512_loadu_si512(blk + 64 * k);
-    const int e = 16 * (k / 8) + k % 8;  // dword of the low nibbles' elements; high: e + 8
-    _mm512_store_si512(out + e, _mm512_and_si512(raw, m4));
-    _mm512_store_si512(out + e + 8, _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4));
+  const __m512i raw = _mm512_loadu_si512(blk + 64 * (8 * kH + i));
+  if constexpr (kFifthBit) {
+    const __m512i qh = _mm512_loadu_si512(blk + KPacked<true>::kQh + 64 * i);
+    // (a & m4) | b: ternary-logic table 0xEC for (A, B, C) = (a, b, m4).
+    wl = _mm512_ternarylogic_epi32(raw, fifth_bit<2 * kH>(qh), m4, 0xEC);
+    wh = _mm512_ternarylogic_epi32(_mm512_srli_epi16(raw, 4), fifth_bit<2 * kH + 1>(qh), m4, 0xEC);
+  } else {
+    wl = _mm512_and_si512(raw, m4);
+    wh = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
   }
-  q4k_packed_scales(blk, tile.sc, tile.m);
-  tile.d = halves16(blk + 2240);
-  tile.dmin = halves16(blk + 2272);
+}
+
+template <bool kFifthBit, int kH>
+KQ_INLINE void k_packed_tile_part(const uint8_t* blk, __m512i* out) {
+  for (int i = 0; i < 8; ++i) {
+    const int e = 16 * kH + i;  // dword of the low nibbles' elements; high: e + 8
+    k_packed_quants<kFifthBit, kH>(blk, i, out[e], out[e + 8]);
+  }
+}
+
+template <bool kFifthBit>
+void unpack_tile_k_packed(const uint8_t* blk, Tile& tile) {
+  using L = KPacked<kFifthBit>;
+  auto* out = reinterpret_cast<__m512i*>(tile.w);
+  k_packed_tile_part<kFifthBit, 0>(blk, out);
+  k_packed_tile_part<kFifthBit, 1>(blk, out);
+  k_packed_tile_part<kFifthBit, 2>(blk, out);
+  k_packed_tile_part<kFifthBit, 3>(blk, out);
+  k_packed_scales(blk + L::kScales, tile.sc, tile.m);
+  tile.d = halves16(blk + L::kD);
+  tile.dmin = halves16(blk + L::kDmin);
+}
+
+// Sub-blocks 2h and 2h+1 of NT tokens: their integer sums times their scales, added to acc.
+template <bool kFifthBit, int kH, int NT>
+KQ_INLINE void k_packed_few_part(const uint8_t* blk, const uint8_t* const* a, const __m512i* sc, __m512i* acc) {
+  __m512i lo[NT], hi[NT];
+  for (int t = 0; t < NT; ++t) lo[t] = hi[t] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) {
+    __m512i wl, wh;
+    k_packed_quants<kFifthBit, kH>(blk, k, wl, wh);
+    for (int t = 0; t < NT; ++t) {
+      lo[t] = _mm512_dpbusd_epi32(lo[t], wl, _mm512_set1_epi32(load_i32(a[t] + kQ8Qs + 4 * (16 * kH + k))));
+      hi[t] = _mm512_dpbusd_epi32(hi[t], wh, _mm512_set1_epi32(load_i32(a[t] + kQ8Qs + 4 * (16 * kH + 8 + k))));
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm512_add_epi32(acc[t], _mm512_mullo_epi32(lo[t], sc[2 * kH]));
+    acc[t] = _mm512_add_epi32(acc[t], _mm512_mullo_epi32(hi[t], sc[2 * kH + 1]));
+  }
 }
 
 // Generation: NT tokens times one packed 16-row group, straight from the stream into registers;
 // per super-block the integer sums and float ops of tile_tokens.
-template <int NT>
-void q4k_packed_few_tokens(const uint8_t* group, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
-                           size_t y_stride, __mmask16 row_mask) {
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
+template <bool kFifthBit, int NT>
+void k_packed_few_tokens(const uint8_t* group, int64_t nb, const uint8_t* x, size_t x_stride, float* y, size_t y_stride,
+                         __mmask16 row_mask) {
+  using L = KPacked<kFifthBit>;
   __m512 v[NT];
   for (int t = 0; t < NT; ++t) v[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* blk = group + static_cast<size_t>(b) * kQ4KGroupBlock;
-    for (size_t o = 0; o < kQ4KGroupBlock; o += 64) {
+    const uint8_t* blk = group + static_cast<size_t>(b) * L::kGroupBlock;
+    for (size_t o = 0; o < L::kGroupBlock; o += 64) {
       _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchDistance + o), _MM_HINT_T0);
     }
     const uint8_t* a[NT];
     for (int t = 0; t < NT; ++t) a[t] = x + static_cast<size_t>(t) * x_stride + static_cast<size_t>(b) * kQ8Bytes;
     __m512i sc[8], mpair[8];
-    q4k_packed_scales(blk, sc, mpair);
+    k_packed_scales(blk + L::kScales, sc, mpair);
     __m512i acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_si512();
-    for (int h = 0; h < 4; ++h) {
-      __m512i lo[NT], hi[NT];
-      for (int t = 0; t < NT; ++t) lo[t] = hi[t] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) {
-        const __m512i raw = _mm512_loadu_si512(blk + 64 * (8 * h + k));
-        const __m512i wl = _mm512_and_si512(raw, m4), wh = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
-        for (int t = 0; t < NT; ++t) {
-          lo[t] = _mm512_dpbusd_epi32(lo[t], wl, _mm512_set1_epi32(load_i32(a[t] + kQ8Qs + 4 * (16 * h + k))));
-          hi[t] = _mm512_dpbusd_epi32(hi[t], wh, _mm512_set1_epi32(load_i32(a[t] + kQ8Qs + 4 * (16 * h + 8 + k))));
-        }
-      }
-      for (int t = 0; t < NT; ++t) {
-        acc[t] = _mm512_add_epi32(acc[t], _mm512_mullo_epi32(lo[t], sc[2 * h]));
-        acc[t] = _mm512_add_epi32(acc[t], _mm512_mullo_epi32(hi[t], sc[2 * h + 1]));
-      }
-    }
-    const __m512 d = halves16(blk + 2240), dmin = halves16(blk + 2272);
+    k_packed_few_part<kFifthBit, 0, NT>(blk, a, sc, acc);
+    k_packed_few_part<kFifthBit, 1, NT>(blk, a, sc, acc);
+    k_packed_few_part<kFifthBit, 2, NT>(blk, a, sc, acc);
+    k_packed_few_part<kFifthBit, 3, NT>(blk, a, sc, acc);
+    const __m512 d = halves16(blk + L::kD), dmin = halves16(blk + L::kDmin);
     for (int t = 0; t < NT; ++t) {
       __m512i summ = _mm512_setzero_si512();
       for (int i = 0; i < 8; ++i) summ = _mm512_dpwssd_epi32(summ, mpair[i], _mm512_set1_epi32(load_i32(a[t] + kQ8Bsums + 4 * i)));
@@ -751,17 +809,23 @@ void gemm_packed(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x
 template <int NT>
 struct Q4KFew {
   static void run(const uint8_t* g, int64_t nb, const uint8_t* x, size_t xs, float* y, size_t ys, __mmask16 m) {
-    q4k_packed_few_tokens<NT>(g, nb, x, xs, y, ys, m);
+    k_packed_few_tokens<false, NT>(g, nb, x, xs, y, ys, m);
+  }
+};
+template <int NT>
+struct Q5KFew {
+  static void run(const uint8_t* g, int64_t nb, const uint8_t* x, size_t xs, float* y, size_t ys, __mmask16 m) {
+    k_packed_few_tokens<true, NT>(g, nb, x, xs, y, ys, m);
   }
 };
 // ------------------------------------------------------------------------------------------
-// Q2_K, Q3_K, Q5_K and Q6_K packed at load: in each 16-row group, rows 4q..4q+3 ("quad" q) are
-// stored as [row 4q block 0][row 4q+1 block 0][row 4q+2 block 0][row 4q+3 block 0][row 4q
-// block 1]..., each block in the file's layout. The four-row generation kernel then reads one
-// sequential stream instead of four streams a row apart, whose prefetches the hardware tracks
-// less well (Q6_K: 25 GB/s per core from DRAM in the file's layout, 36 so, as fast as plain
-// reads), with the same arithmetic, so results are bit-identical to gemm<K>. The tiles of the
-// many-token path read the same blocks from their new places.
+// Q6_K packed at load: in each 16-row group, rows 4q..4q+3 ("quad" q) are stored as
+// [row 4q block 0][row 4q+1 block 0][row 4q+2 block 0][row 4q+3 block 0][row 4q block 1]...,
+// each block in the file's layout. The four-row generation kernel then reads one sequential
+// stream instead of four streams a row apart, whose prefetches the hardware tracks less well
+// (25 GB/s per core from DRAM in the file's layout, 36 so: as fast as plain reads), with the
+// same arithmetic, so results are bit-identical to gemm<K>. The tiles of the many-token path
+// read the same blocks from their new places. (Lane-major like Q4_K, Q6_K streamed slower.)
 template <class K>
 inline const uint8_t* quad_block(const uint8_t* group, int64_t nb, int row, int64_t b) {
   return group + (static_cast<size_t>(row / 4) * static_cast<size_t>(nb) * 4 + static_cast<size_t>(b) * 4 +
@@ -833,14 +897,14 @@ void gemm_quads(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x,
 }
 
 const MatmulKernels kTable[] = {
-    {GgmlType::Q2_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q2K>, pack_quads<Q2K>, gemm_quads<Q2K>,
-     unpack_quad_row<Q2K>},
-    {GgmlType::Q3_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q3K>, pack_quads<Q3K>, gemm_quads<Q3K>,
-     unpack_quad_row<Q3K>},
+    // Q2_K and Q3_K stay in the file's layout: their unpacking is the limit (25-27 GB/s per core
+    // in L2 and from DRAM alike), and interleaved by four rows they ran 10-20% slower.
+    {GgmlType::Q2_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q2K>},
+    {GgmlType::Q3_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q3K>},
     {GgmlType::Q4_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q4K>, pack_q4k,
-     gemm_packed<Q4K, kQ4KGroupBlock, unpack_tile_q4k_packed, Q4KFew>, unpack_row_q4k},
-    {GgmlType::Q5_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q5K>, pack_quads<Q5K>, gemm_quads<Q5K>,
-     unpack_quad_row<Q5K>},
+     gemm_packed<Q4K, KPacked<false>::kGroupBlock, unpack_tile_k_packed<false>, Q4KFew>, unpack_row_q4k},
+    {GgmlType::Q5_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q5K>, pack_q5k,
+     gemm_packed<Q5K, KPacked<true>::kGroupBlock, unpack_tile_k_packed<true>, Q5KFew>, unpack_row_q5k},
     {GgmlType::Q6_K, GgmlType::Q8_K, Isa::Avx512Vnni, quantize_q8_k, gemm<Q6K>, pack_quads<Q6K>, gemm_quads<Q6K>,
      unpack_quad_row<Q6K>},
 };
