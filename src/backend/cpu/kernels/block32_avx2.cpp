@@ -152,10 +152,20 @@ struct Q8_0 {
   }
 };
 
+// R rows read side by side are R streams a row apart, which the hardware prefetchers follow
+// poorly: without help one core read Q4_0 from DRAM at 4.6 GB/s (18.6 in L2). Each block read
+// prefetches the same block of the rows whole tiles below, at least kPrefetchDistance ahead.
+constexpr size_t kPrefetchDistance = 8192;
+
+inline size_t tile_prefetch_distance(size_t tile_bytes) {
+  return (kPrefetchDistance + tile_bytes - 1) / tile_bytes * tile_bytes;
+}
+
 // R rows x T tokens over all blocks of the row.
 template <class W, int R, int T>
 void tile(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
           size_t y_stride, int64_t r0) {
+  const size_t prefetch_distance = tile_prefetch_distance(R * row_bytes);
   constexpr size_t kActBytes = W::kMin ? 36 : 34;
   constexpr size_t kActQs = W::kMin ? 4 : 2;
   const __m256i ones = _mm256_set1_epi16(1);
@@ -183,6 +193,8 @@ void tile(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8_t* x, size
     }
     for (int r = 0; r < R; ++r) {
       float dw, mw = 0.0f;
+      // The block's last byte: the first block to reach into each new line fetches it.
+      _mm_prefetch(reinterpret_cast<const char*>(wr[r] + b * W::kBytes + prefetch_distance + W::kBytes - 1), _MM_HINT_T0);
       const __m256i u = W::decode(wr[r] + b * W::kBytes, dw, mw);
       const __m256i au = W::kSigned ? _mm256_sign_epi8(u, u) : u;
       for (int t = 0; t < T; ++t) {

@@ -99,10 +99,17 @@ struct BF16 {
   }
 };
 
+// R rows read side by side are R streams a row apart, which the hardware prefetchers follow
+// poorly (one core read F16 rows from DRAM at 17.8 GB/s, 62 in L2): each line is prefetched
+// from the rows whole tiles below, at least kPrefetchDistance ahead.
+constexpr size_t kPrefetchDistance = 8192;
+
 template <class F, int R, int T>
 void tile(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_t x_stride, float* y, size_t y_stride,
           int64_t r0) {
   constexpr size_t kStep = 8 * F::kSize;
+  const size_t tile_bytes = R * row_bytes;
+  const size_t prefetch_distance = (kPrefetchDistance + tile_bytes - 1) / tile_bytes * tile_bytes;
   __m256 acc[R][T];
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
@@ -115,6 +122,8 @@ void tile(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
     __m256 xv[T];
     for (int t = 0; t < T; ++t) xv[t] = F::load(x + t * x_stride + o);
     for (int r = 0; r < R; ++r) {
+      // Once per 64 bytes of the row.
+      if (o % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(wr[r] + o + prefetch_distance), _MM_HINT_T0);
       const __m256 wv = F::load(wr[r] + o);
       for (int t = 0; t < T; ++t) acc[r][t] = _mm256_fmadd_ps(wv, xv[t], acc[r][t]);
     }

@@ -117,12 +117,19 @@ struct BF16 {
 template <class W, class X>
 concept SameStep = W::kStep == X::kStep && std::is_same_v<typename W::V, typename X::V>;
 
+// R rows read side by side are R streams a row apart, which the hardware prefetchers follow
+// poorly (one core read F16 rows from DRAM at 20.6 GB/s, 102 in L2): each line is prefetched
+// from the rows whole tiles below, at least kPrefetchDistance ahead.
+constexpr size_t kPrefetchDistance = 8192;
+
 // Rows r..r+R-1 x T tokens (activation rows xr[t], outputs yr[t]): `full` whole steps, then the
 // partial step of `rest` elements (the row end) when rest > 0.
 template <class W, class X, int R, int T>
   requires SameStep<W, X>
 void tile(const uint8_t* w, size_t row_bytes, const uint8_t* const* xr, float* const* yr, int64_t r, int64_t full,
           int64_t rest) {
+  const size_t tile_bytes = R * row_bytes;
+  const size_t prefetch_distance = (kPrefetchDistance + tile_bytes - 1) / tile_bytes * tile_bytes;
   const uint8_t* wr[R];
   for (int i = 0; i < R; ++i) wr[i] = w + static_cast<size_t>(r + i) * row_bytes;
   __m512 acc[R][T];
@@ -132,8 +139,10 @@ void tile(const uint8_t* w, size_t row_bytes, const uint8_t* const* xr, float* c
   for (int64_t k = 0; k < full; ++k) {
     typename X::V xv[T];
     for (int t = 0; t < T; ++t) xv[t] = X::load(xr[t] + static_cast<size_t>(k) * X::kStep * X::kSize);
+    const size_t o = static_cast<size_t>(k) * W::kStep * W::kSize;
     for (int i = 0; i < R; ++i) {
-      const typename W::V wv = W::load(wr[i] + static_cast<size_t>(k) * W::kStep * W::kSize);
+      if (o % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(wr[i] + o + prefetch_distance), _MM_HINT_T0);
+      const typename W::V wv = W::load(wr[i] + o);
       for (int t = 0; t < T; ++t) acc[i][t] = W::madd(acc[i][t], wv, xv[t]);
     }
   }
