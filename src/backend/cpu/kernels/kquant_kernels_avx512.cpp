@@ -670,7 +670,7 @@ inline __m512 halves16(const uint8_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-// Bit `bit` of every byte of v, moved to bit 4 (the fifth bit of a quant) and nothing else.
+// Bit kBit of every byte of v, moved to bit 4 (the fifth bit of a quant) and nothing else.
 template <int kBit>
 KQ_INLINE __m512i fifth_bit(__m512i v) {
   const __m512i m16 = _mm512_set1_epi8(0x10);
@@ -680,7 +680,7 @@ KQ_INLINE __m512i fifth_bit(__m512i v) {
   else return _mm512_and_si512(v, m16);
 }
 
-// The unsigned quants of qs dword k = 8h + i of a packed group: wl for its low nibbles, wh for
+// The unsigned quants of qs dword 8 * kH + i of a packed group: wl for its low nibbles, wh for
 // its high ones (Q5_K: with their fifth bits from qh dword i).
 template <bool kFifthBit, int kH>
 KQ_INLINE void k_packed_quants(const uint8_t* blk, int i, __m512i& wl, __m512i& wh) {
