@@ -174,7 +174,8 @@ void gemm(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_
 }  // namespace
 
 FloatTable float_avx2_table() {
-  return {quantize_f32, quantize_f16, quantize_bf16, gemm<F32>, gemm<F16>, gemm<BF16>};
+  return {quantize_f32, quantize_f16, quantize_bf16, gemm<F32>, gemm<F16>, gemm<BF16>,
+          {}, {}, {}};  // no packed layouts: the AVX2 kernels read the rows as stored
 }
 
 }  // namespace anychip::cpu

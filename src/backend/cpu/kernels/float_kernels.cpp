@@ -64,9 +64,12 @@ std::vector<MatmulKernels> build_table() {
   };
 #if defined(__x86_64__) || defined(_M_X64)
   auto add = [&k](Isa isa, const FloatTable& t) {
-    k.push_back({GgmlType::F32, GgmlType::F32, isa, t.quantize_f32, t.f32});
-    k.push_back({GgmlType::F16, GgmlType::F16, isa, t.quantize_f16, t.f16});
-    k.push_back({GgmlType::BF16, GgmlType::BF16, isa, t.quantize_bf16, t.bf16});
+    const auto entry = [](GgmlType type, Isa isa, QuantizeActivationsFn quantize, GemmFn gemm, const PackedKernels& p) {
+      return MatmulKernels{type, type, isa, quantize, gemm, p.pack, p.gemm, p.unpack_row};
+    };
+    k.push_back(entry(GgmlType::F32, isa, t.quantize_f32, t.f32, t.packed_f32));
+    k.push_back(entry(GgmlType::F16, isa, t.quantize_f16, t.f16, t.packed_f16));
+    k.push_back(entry(GgmlType::BF16, isa, t.quantize_bf16, t.bf16, t.packed_bf16));
   };
   add(Isa::Avx2, float_avx2_table());
   add(Isa::Avx512Vnni, float_avx512_table());

@@ -30,6 +30,7 @@ Block32Table block32_avx512vnni_table();  // AVX-512 F/BW/VL/DQ + VNNI (Isa::Avx
 struct FloatTable {
   QuantizeActivationsFn quantize_f32, quantize_f16, quantize_bf16;
   GemmFn f32, f16, bf16;
+  PackedKernels packed_f32, packed_f16, packed_bf16;  // optional
 };
 FloatTable float_avx2_table();
 FloatTable float_avx512_table();  // uses AVX512_BF16 too: Isa::Avx512Vnni only
