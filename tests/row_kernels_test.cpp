@@ -1,7 +1,9 @@
 // The row kernels (row_kernels.h) of every instruction set this CPU can run, against the portable
 // reference: swiglu within a few ulp of ref::swiglu (its exp is a polynomial, not libm's) over
 // ordinary values, values where exp overflows or underflows, and every tail length; to_f16 bit
-// for bit quant::fp32_to_fp16 over normals, subnormals, ties, overflow and infinities.
+// for bit quant::fp32_to_fp16 over normals, subnormals, ties, overflow and infinities; rms_norm
+// within a few ulp of ref::rms_norm over every tail length; argmax against a plain scan, with
+// ties, NaNs and -inf.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -97,6 +99,61 @@ TEST(RowKernels, ToF16KeepsNaNsNaN) {
     EXPECT_TRUE(std::isnan(quant::fp16_to_fp32(h[0]))) << isa_name(k->isa);
     EXPECT_TRUE(std::isnan(quant::fp16_to_fp32(h[1]))) << isa_name(k->isa);
     EXPECT_EQ(h[2], 0x3c00u);
+  }
+}
+
+TEST(RowKernels, RmsNormMatchesReferenceWithinFewUlp) {
+  for (const RowKernels* k : row_kernels_here()) {
+    for (size_t n : {1u, 7u, 15u, 16u, 17u, 31u, 32u, 33u, 48u, 100u, 2048u, 2049u}) {
+      const std::vector<float> x = test_values(n, 6), w = test_values(n, 7);
+      std::vector<float> want(n), got(n, std::nanf("")), in_place = x;
+      ref::rms_norm(x.data(), w.data(), 1e-5f, want.data(), static_cast<int64_t>(n));
+      k->rms_norm(x.data(), w.data(), 1e-5f, got.data(), static_cast<int64_t>(n));
+      k->rms_norm(in_place.data(), w.data(), 1e-5f, in_place.data(), static_cast<int64_t>(n));
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_NEAR(got[i], want[i], 4e-7f * std::fabs(want[i])) << isa_name(k->isa) << " n=" << n << " i=" << i;
+        ASSERT_EQ(in_place[i], got[i]) << isa_name(k->isa) << " n=" << n << " i=" << i;
+      }
+    }
+  }
+}
+
+// The first largest value, NaNs never counted; the first -inf when nothing is larger; else 0.
+int64_t plain_argmax(const std::vector<float>& x) {
+  int64_t best = -1;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!std::isnan(x[i]) && (best < 0 || x[i] > x[static_cast<size_t>(best)])) best = static_cast<int64_t>(i);
+  }
+  return best < 0 ? 0 : best;
+}
+
+TEST(RowKernels, ArgmaxFindsTheFirstLargestSkippingNaNs) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
+  std::vector<std::vector<float>> cases;
+  for (size_t n : {1u, 2u, 15u, 16u, 17u, 63u, 64u, 65u, 100u, 1000u, 128256u}) {
+    std::vector<float> x = test_values(n, static_cast<uint32_t>(n));
+    cases.push_back(x);
+    // A tie for the largest, the earlier copy late in the row and the later in the tail.
+    x[n * 2 / 3] = x[n - 1] = 1e6f;
+    cases.push_back(x);
+    // NaNs scattered, one of them first.
+    for (size_t i = 0; i < n; i += 5) x[i] = nan;
+    cases.push_back(x);
+    cases.push_back(std::vector<float>(n, -inf));
+    cases.push_back(std::vector<float>(n, nan));
+    std::vector<float> mixed(n, nan);
+    mixed[n / 2] = -inf;
+    cases.push_back(mixed);
+    std::vector<float> top_last(n, -1.0f);
+    top_last[n - 1] = inf;
+    cases.push_back(top_last);
+  }
+  for (const RowKernels* k : row_kernels_here()) {
+    for (size_t c = 0; c < cases.size(); ++c) {
+      const std::vector<float>& x = cases[c];
+      ASSERT_EQ(k->argmax(x.data(), static_cast<int64_t>(x.size())), plain_argmax(x))
+          << isa_name(k->isa) << " case " << c << " n=" << x.size();
+    }
   }
 }
 

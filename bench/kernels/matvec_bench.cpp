@@ -115,15 +115,34 @@ void decode_ab(benchmark::State& state, int64_t matrix_rows) {
       });
     }
   };
-  auto run_balanced = [&] {
+  auto run_balanced = [&](size_t pf_bytes) {
     for (int64_t r0 = 0; r0 < p.rows; r0 += matrix_rows) {
       const int64_t rows = std::min(matrix_rows, p.rows - r0);
       const uint8_t* w = p.weights.data() + static_cast<size_t>(r0) * p.row_bytes;
-      pool.parallel_for_balanced((rows + 15) / 16, [&](int64_t begin, int64_t end) {
+      const auto part = [&](int64_t begin, int64_t end) {
         gemm(w, p.row_bytes, kCols, p.activations.data(), p.activations.size(), 1, p.out.data() + r0, p.out.size(),
              begin * 16, std::min(end * 16, rows));
-      });
+      };
+      // As CpuDevice does: a thread out of work prefetches its share's start of the next matmul.
+      const auto prefetch_next = [&](int b) {
+        if (r0 + matrix_rows >= p.rows) return;
+        const int64_t ngroups = (std::min(matrix_rows, p.rows - r0 - matrix_rows) + 15) / 16;
+        const char* nx = reinterpret_cast<const char*>(w + static_cast<size_t>(matrix_rows + ngroups * b / threads * 16) * p.row_bytes);
+        for (size_t o = 0; o < pf_bytes; o += 64) _mm_prefetch(nx + o, _MM_HINT_T0);
+      };
+      pool.parallel_for_balanced((rows + 15) / 16, part, prefetch_next);
     }
+  };
+  auto run_unsynced = [&] {
+    pool.parallel_for(threads, [&](int64_t b, int64_t) {
+      for (int64_t r0 = 0; r0 < p.rows; r0 += matrix_rows) {
+        const int64_t rows = std::min(matrix_rows, p.rows - r0);
+        const uint8_t* w = p.weights.data() + static_cast<size_t>(r0) * p.row_bytes;
+        const int64_t groups = (rows + 15) / 16;
+        const int64_t begin = groups * b / threads * 16, end = std::min(rows, groups * (b + 1) / threads * 16);
+        gemm(w, p.row_bytes, kCols, p.activations.data(), p.activations.size(), 1, p.out.data() + r0, p.out.size(), begin, end);
+      }
+    });
   };
   auto run_stream = [&] {
     const size_t bytes = p.weights.size();
@@ -134,7 +153,8 @@ void decode_ab(benchmark::State& state, int64_t matrix_rows) {
   };
   const std::vector<std::pair<std::string, std::function<void()>>> variants = {
       {"stream", run_stream}, {"static", [&] { run_static(0); }}, {"static_pf8k", [&] { run_static(8192); }},
-      {"static_pf32k", [&] { run_static(32768); }}, {"balanced", run_balanced}};
+      {"static_pf32k", [&] { run_static(32768); }}, {"balanced", [&] { run_balanced(0); }}, {"balanced_pf8k", [&] { run_balanced(8192); }},
+      {"unsynced", run_unsynced}};
   std::vector<double> seconds(variants.size(), 0.0);
   for (auto _ : state) {
     for (size_t i = 0; i < variants.size(); ++i) {
@@ -202,8 +222,13 @@ void register_all() {
 }  // namespace
 }  // namespace anychip::cpu
 
+namespace anychip::cpu {
+void register_attention_benchmarks();  // attention_bench.cpp
+}
+
 int main(int argc, char** argv) {
   anychip::cpu::register_all();
+  anychip::cpu::register_attention_benchmarks();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   return 0;

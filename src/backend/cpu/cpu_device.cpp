@@ -252,27 +252,37 @@ void CpuDevice::matmul_reference(const Tensor& w, const Tensor& x, const Tensor&
 void CpuDevice::rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) {
   // x rows may hold several groups of weight.cols (per-head norms of Qwen3).
   assert(x.cols % weight.cols == 0);
-  std::vector<float> w(static_cast<size_t>(weight.cols));
-  ref::to_f32(weight.type, weight.host_row<uint8_t>(0), w.data(), weight.cols);
-  const int64_t groups = x.cols / weight.cols;
-  for (int64_t t = 0; t < x.rows; ++t) {
-    for (int64_t g = 0; g < groups; ++g) {
-      ref::rms_norm(x.host_row<float>(t) + g * weight.cols, w.data(), eps, y.host_row<float>(t) + g * weight.cols,
-                    weight.cols);
-    }
+  std::vector<float> converted;
+  const float* w = weight.host_row<float>(0);
+  if (weight.type != GgmlType::F32) {
+    converted.resize(static_cast<size_t>(weight.cols));
+    ref::to_f32(weight.type, weight.host_row<uint8_t>(0), converted.data(), weight.cols);
+    w = converted.data();
   }
+  const int64_t groups = x.cols / weight.cols;
+  // One row (a decode step) runs on the caller: too little work to be worth waking the pool.
+  pool_.parallel_for(x.rows, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      for (int64_t g = 0; g < groups; ++g) {
+        row_kernels_.rms_norm(x.host_row<float>(t) + g * weight.cols, w, eps, y.host_row<float>(t) + g * weight.cols,
+                              weight.cols);
+      }
+    }
+  });
 }
 
 void CpuDevice::rope(const Tensor& x, std::span<const int32_t> positions, const backend::RopeParams& p) {
   assert(static_cast<int64_t>(positions.size()) == x.rows && x.cols % p.head_dim == 0);
   // Every head of a row shares the row's angles.
-  std::vector<float> cos_sin(static_cast<size_t>(p.head_dim));
-  float* c = cos_sin.data();
-  float* s = c + p.head_dim / 2;
-  for (int64_t t = 0; t < x.rows; ++t) {
-    ref::rope_angles(positions[t], p, c, s);
-    for (int64_t h = 0; h < x.cols / p.head_dim; ++h) ref::rope_rotate(x.host_row<float>(t) + h * p.head_dim, c, s, p);
-  }
+  const float* tables = rope_tables_.tables(positions, p);
+  pool_.parallel_for(x.rows, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const float* c = tables + t * p.head_dim;
+      for (int64_t h = 0; h < x.cols / p.head_dim; ++h) {
+        ref::rope_rotate(x.host_row<float>(t) + h * p.head_dim, c, c + p.head_dim / 2, p);
+      }
+    }
+  });
 }
 
 void CpuDevice::store_rows(const Tensor& src, std::span<const int32_t> cache_rows, const Tensor& cache) {
@@ -293,18 +303,30 @@ void CpuDevice::attention(const Tensor& q, const Tensor& k_cache, const Tensor& 
                           std::span<const int32_t> positions, const backend::KvPages& pages,
                           const backend::AttentionParams& p, const Tensor& out) {
   const int group = p.n_head / p.n_head_kv;
-  const AttentionHeadF16Fn fast = k_cache.type == GgmlType::F16 ? find_attention_f16(isa_, p.head_dim) : nullptr;
-  pool_.parallel_for_balanced(q.rows * p.n_head, [&](int64_t begin, int64_t end) {
+  const AttentionGroupF16Fn fast = k_cache.type == GgmlType::F16 ? find_attention_f16(isa_, p.head_dim) : nullptr;
+  // The fast kernel takes query heads that share a KV head together (each key row is read once
+  // for all of them), in as few pieces as still give every thread one.
+  int heads_per_item = 1;
+  if (fast) {
+    for (int d = group; d > 1; --d) {
+      if (group % d == 0 && q.rows * (p.n_head / d) >= pool_.size()) {
+        heads_per_item = d;
+        break;
+      }
+    }
+  }
+  const int items_per_row = p.n_head / heads_per_item;
+  pool_.parallel_for_balanced(q.rows * items_per_row, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const int64_t t = i / p.n_head;
-      const int h = static_cast<int>(i % p.n_head);
+      const int64_t t = i / items_per_row;
+      const int h = static_cast<int>(i % items_per_row) * heads_per_item;
       const int64_t n_keys = positions[t] + 1;
       const int32_t* blocks = pages.block_table.data() + static_cast<size_t>(pages.row_seq[t]) * pages.max_blocks;
       const int64_t kv_offset = static_cast<int64_t>(h / group) * p.head_dim;
       const float* qh = q.host_row<float>(t) + h * p.head_dim;
       float* oh = out.host_row<float>(t) + h * p.head_dim;
       if (fast) {
-        fast(qh, k_cache.host_row<uint16_t>(0) + kv_offset, v_cache.host_row<uint16_t>(0) + kv_offset,
+        fast(qh, heads_per_item, k_cache.host_row<uint16_t>(0) + kv_offset, v_cache.host_row<uint16_t>(0) + kv_offset,
              k_cache.row_stride / sizeof(uint16_t), blocks, pages.block_size, p.head_dim, n_keys, p.scale, oh);
       } else {
         ref::attention_head(qh, k_cache.host_row<uint8_t>(0), v_cache.host_row<uint8_t>(0), k_cache.type,
@@ -315,8 +337,39 @@ void CpuDevice::attention(const Tensor& q, const Tensor& k_cache, const Tensor& 
 }
 
 void CpuDevice::swiglu(const Tensor& gate, const Tensor& up, const Tensor& out) {
-  for (int64_t t = 0; t < gate.rows; ++t) {
-    row_kernels_.swiglu(gate.host_row<float>(t), up.host_row<float>(t), out.host_row<float>(t), gate.cols);
+  // One row (a decode step) runs on the caller: it takes about a microsecond.
+  pool_.parallel_for(gate.rows, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      row_kernels_.swiglu(gate.host_row<float>(t), up.host_row<float>(t), out.host_row<float>(t), gate.cols);
+    }
+  });
+}
+
+void CpuDevice::argmax_rows(const Tensor& x, std::span<int32_t> out) {
+  if (x.type != GgmlType::F32 || static_cast<int64_t>(out.size()) != x.rows || x.cols <= 0) {
+    Device::argmax_rows(x, out);  // throws, naming what is wrong
+    return;
+  }
+  // Each row in one piece per thread (a vocabulary row is 0.5 MiB for Llama 3), then the first
+  // of the pieces' largest values.
+  const int64_t pieces = std::max<int64_t>(1, std::min<int64_t>(pool_.size(), x.cols / 4096));
+  std::vector<int64_t> found(static_cast<size_t>(x.rows * pieces));
+  pool_.parallel_for(x.rows * pieces, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t row = i / pieces, piece = i % pieces;
+      const int64_t first = x.cols * piece / pieces, last = x.cols * (piece + 1) / pieces;
+      const float* r = x.host_row<float>(row);
+      found[static_cast<size_t>(i)] = first + row_kernels_.argmax(r + first, last - first);
+    }
+  });
+  for (int64_t row = 0; row < x.rows; ++row) {
+    const float* r = x.host_row<float>(row);
+    int64_t best = found[static_cast<size_t>(row * pieces)];
+    for (int64_t piece = 1; piece < pieces; ++piece) {
+      const int64_t at = found[static_cast<size_t>(row * pieces + piece)];
+      if (argmax_takes(r[at], r[best])) best = at;
+    }
+    out[static_cast<size_t>(row)] = static_cast<int32_t>(best);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "backend/cpu/kernels/matmul_kernels.h"
 #include "backend/cpu/kernels/row_kernels.h"
 #include "backend/cpu/next_read_predictor.h"
+#include "backend/cpu/rope_angle_cache.h"
 #include "backend/cpu/thread_pool.h"
 #include "backend/device.h"
 
@@ -33,6 +34,7 @@ class CpuDevice final : public backend::Device {
                  const backend::AttentionParams& p, const backend::Tensor& out) override;
   void store_rows(const backend::Tensor& src, std::span<const int32_t> cache_rows, const backend::Tensor& cache) override;
   void swiglu(const backend::Tensor& gate, const backend::Tensor& up, const backend::Tensor& out) override;
+  void argmax_rows(const backend::Tensor& x, std::span<int32_t> out) override;
   void add(const backend::Tensor& x, const backend::Tensor& y) override;
   void add_bias(const backend::Tensor& bias, const backend::Tensor& y) override;
   void synchronize() override {}
@@ -51,6 +53,7 @@ class CpuDevice final : public backend::Device {
   const RowKernels& row_kernels_;
   std::vector<uint8_t> act_scratch_;  // quantized activations, reused between matmuls
   NextReadPredictor next_read_;
+  RopeAngleCache rope_tables_;
 };
 
 backend::DeviceInfo describe_host_cpu(int threads);

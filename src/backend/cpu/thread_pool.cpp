@@ -30,15 +30,18 @@ constexpr uint64_t pack_bounds(int64_t front, int64_t back) {
 constexpr int64_t front_of(uint64_t v) { return static_cast<int64_t>(v >> 32); }
 constexpr int64_t back_of(uint64_t v) { return static_cast<int64_t>(v & 0xffffffffu); }
 
-// Claims a piece of [front, back): from the front, a quarter of what is left (the owner: a few
-// calls, each continuing its stream), or from the back, half of what is left (a thief: the two
-// then finish about together). Returns false when nothing is left.
+// Claims a piece of [front, back): from the front, all but an eighth of what is left (the owner:
+// a few calls, each continuing its stream), or from the back, half of what is left (a thief: the
+// two then finish about together). Only the last eighth of a share is left to steal because each
+// stolen piece starts a new stream cold: with quarter pieces, a sequence of layer-sized matmuls
+// on two threads read 62-64 GB/s where fixed halves read 67-69 (kernel bench decode_ab, a quiet
+// host streaming 72-74), and stealing only the tail kept the fixed halves' speed.
 bool claim(std::atomic<uint64_t>& bounds, bool from_front, int64_t& begin, int64_t& end) {
   uint64_t v = bounds.load(std::memory_order_relaxed);
   for (;;) {
     const int64_t f = front_of(v), b = back_of(v);
     if (f >= b) return false;
-    const int64_t piece = std::max<int64_t>(1, from_front ? (b - f + 3) / 4 : (b - f) / 2);
+    const int64_t piece = std::max<int64_t>(1, from_front ? (b - f) - (b - f) / 8 : (b - f) / 2);
     const uint64_t next = from_front ? pack_bounds(f + piece, b) : pack_bounds(f, b - piece);
     if (bounds.compare_exchange_weak(v, next, std::memory_order_acq_rel, std::memory_order_relaxed)) {
       begin = from_front ? f : b - piece;
@@ -57,8 +60,8 @@ ThreadPool::ThreadPool(int threads) : n_threads_(std::max(1, threads)), shares_(
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
-    stop_ = true;
-    generation_.fetch_add(1);
+    stop_.store(true, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -125,21 +128,28 @@ void ThreadPool::run(int index) {
 void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {
-    // Spin first: the next op usually arrives within microseconds.
+    // Spin first: the next op usually arrives within microseconds. The generation is checked
+    // after every pause (a pause is tens of cycles on current cores, and a decode step's matmul
+    // lasts only tens of microseconds), the clock every 64.
     const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-    while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_until) {
-      for (int i = 0; i < 64; ++i) ANYCHIP_CPU_RELAX();
+    uint64_t generation = generation_.load(std::memory_order_acquire);
+    for (int i = 1; generation == seen; ++i) {
+      ANYCHIP_CPU_RELAX();
+      if (i % 64 == 0 && std::chrono::steady_clock::now() >= spin_until) break;
+      generation = generation_.load(std::memory_order_acquire);
     }
-    {
+    // Only sleeping takes the mutex: a job seen while spinning starts at once (its fields were
+    // written before the generation was published), rather than queueing on the mutex that the
+    // dispatching thread may still hold, which can put the worker to sleep in the kernel.
+    if (generation == seen) {
       std::unique_lock lock(mutex_);
-      if (generation_.load() == seen) {
-        sleepers_.fetch_add(1);
-        wake_.wait(lock, [&] { return generation_.load() != seen; });
-        sleepers_.fetch_sub(1);
-      }
-      if (stop_) return;
-      seen = generation_.load();
+      sleepers_.fetch_add(1);
+      wake_.wait(lock, [&] { return generation_.load() != seen; });
+      sleepers_.fetch_sub(1);
+      generation = generation_.load();
     }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation;
     run(index);
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }

@@ -24,9 +24,10 @@ class ThreadPool {
   // Thread i gets exactly [n*i/size, n*(i+1)/size) in one call.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
   // The same cover, balanced: each thread walks its own share front to back in shrinking pieces
-  // (so its reads stay one stream), and a thread that runs out takes pieces from the back of the
-  // others' shares. For work whose threads run at different speeds (a core shared with another
-  // tenant, memory contention): the op ends when the work does, not when the slowest share does.
+  // (so its reads stay one stream: the first is seven eighths of the share), and a thread that
+  // runs out takes pieces from the back of the others' unclaimed rest. For work whose threads run
+  // at slightly different speeds (memory contention, a busy neighbour): the op ends when the work
+  // does, not when the slowest share does. A thread stalled inside a piece keeps that piece.
   void parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t)>& fn);
   // The same, then each thread calls done(thread index) once when no work is left for it, before
   // the call returns: for work a thread can start early for what comes next (prefetching). When
@@ -57,7 +58,7 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<int> sleepers_{0};
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace anychip::cpu

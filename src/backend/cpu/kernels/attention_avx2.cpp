@@ -56,8 +56,15 @@ void attention_head_avx2(const float* q, const uint16_t* k, const uint16_t* v, s
   for (int d = 0; d < head_dim; d += 8) _mm256_storeu_ps(out + d, _mm256_mul_ps(_mm256_load_ps(acc + d), inv));
 }
 
+void attention_group_avx2(const float* q, int n_heads, const uint16_t* k, const uint16_t* v, size_t row_stride,
+                          const int32_t* blocks, int block_size, int head_dim, int64_t n_keys, float scale, float* out) {
+  for (int h = 0; h < n_heads; ++h) {
+    attention_head_avx2(q + h * head_dim, k, v, row_stride, blocks, block_size, head_dim, n_keys, scale, out + h * head_dim);
+  }
+}
+
 }  // namespace
 
-AttentionHeadF16Fn attention_f16_avx2() { return attention_head_avx2; }
+AttentionGroupF16Fn attention_f16_avx2() { return attention_group_avx2; }
 
 }  // namespace anychip::cpu

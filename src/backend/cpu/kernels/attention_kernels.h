@@ -9,15 +9,16 @@
 
 namespace anychip::cpu {
 
-// One query head against n_keys cached keys: k and v point at this head's first element of cache
-// row 0; cache rows are row_stride halves apart; key i lives in cache row
+// n_heads query heads that share one KV head (grouped-query attention), head_dim apart in q and
+// in out, against n_keys cached keys: k and v point at the KV head's first element of cache row
+// 0; cache rows are row_stride halves apart; key i lives in cache row
 // blocks[i / block_size] * block_size + i % block_size. head_dim must be a multiple of 16 and at
 // most 256.
-using AttentionHeadF16Fn = void (*)(const float* q, const uint16_t* k, const uint16_t* v, size_t row_stride,
-                                    const int32_t* blocks, int block_size, int head_dim, int64_t n_keys, float scale,
-                                    float* out);
+using AttentionGroupF16Fn = void (*)(const float* q, int n_heads, const uint16_t* k, const uint16_t* v,
+                                     size_t row_stride, const int32_t* blocks, int block_size, int head_dim,
+                                     int64_t n_keys, float scale, float* out);
 
 // nullptr when no fast version exists for this ISA and head size.
-AttentionHeadF16Fn find_attention_f16(Isa isa, int head_dim);
+AttentionGroupF16Fn find_attention_f16(Isa isa, int head_dim);
 
 }  // namespace anychip::cpu

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "backend/cpu/kernels/row_streams.h"
 #include "backend/cpu/kernels/x86_kernel_tables.h"
 
 namespace anychip::cpu {
@@ -152,20 +153,14 @@ struct Q8_0 {
   }
 };
 
-// R rows read side by side are R streams a row apart, which the hardware prefetchers follow
-// poorly: without help one core read Q4_0 from DRAM at 4.6 GB/s (18.6 in L2). Each block read
-// prefetches the same block of the rows whole tiles below, at least kPrefetchDistance ahead.
-constexpr size_t kPrefetchDistance = 8192;
-
-inline size_t tile_prefetch_distance(size_t tile_bytes) {
-  return (kPrefetchDistance + tile_bytes - 1) / tile_bytes * tile_bytes;
-}
+// R rows read side by side: without help one core read Q4_0 from DRAM at 4.6 GB/s (18.6 in L2),
+// so each block read prefetches the same block of the rows whole tiles below (row_streams.h).
 
 // R rows x T tokens over all blocks of the row.
 template <class W, int R, int T>
 void tile(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
           size_t y_stride, int64_t r0) {
-  const size_t prefetch_distance = tile_prefetch_distance(R * row_bytes);
+  const size_t prefetch_distance = whole_tiles_ahead(R * row_bytes);
   constexpr size_t kActBytes = W::kMin ? 36 : 34;
   constexpr size_t kActQs = W::kMin ? 4 : 2;
   const __m256i ones = _mm256_set1_epi16(1);

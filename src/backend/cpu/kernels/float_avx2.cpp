@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "backend/cpu/kernels/row_streams.h"
 #include "backend/cpu/kernels/x86_kernel_tables.h"
 
 namespace anychip::cpu {
@@ -99,17 +100,14 @@ struct BF16 {
   }
 };
 
-// R rows read side by side are R streams a row apart, which the hardware prefetchers follow
-// poorly (one core read F16 rows from DRAM at 17.8 GB/s, 62 in L2): each line is prefetched
-// from the rows whole tiles below, at least kPrefetchDistance ahead.
-constexpr size_t kPrefetchDistance = 8192;
+// R rows read side by side (one core read F16 rows from DRAM at 17.8 GB/s, 62 in L2, before
+// each line was prefetched from the rows whole tiles below: row_streams.h).
 
 template <class F, int R, int T>
 void tile(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x, size_t x_stride, float* y, size_t y_stride,
           int64_t r0) {
   constexpr size_t kStep = 8 * F::kSize;
-  const size_t tile_bytes = R * row_bytes;
-  const size_t prefetch_distance = (kPrefetchDistance + tile_bytes - 1) / tile_bytes * tile_bytes;
+  const size_t prefetch_distance = whole_tiles_ahead(R * row_bytes);
   __m256 acc[R][T];
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "backend/cpu/kernels/row_streams.h"
 #include "backend/cpu/kernels/x86_kernel_tables.h"
 
 namespace anychip::cpu {
@@ -117,61 +118,43 @@ struct BF16 {
 template <class W, class X>
 concept SameStep = W::kStep == X::kStep && std::is_same_v<typename W::V, typename X::V>;
 
-constexpr size_t kPrefetchDistance = 8192;
-
 // Where tile row i (of R) finds byte o of its weights. As stored: R rows side by side are R
 // streams a row apart, which the hardware prefetchers follow poorly (one core read F16 rows from
-// DRAM at 20.6 GB/s, 102 in L2), so each line is prefetched from the rows whole tiles below, at
-// least kPrefetchDistance ahead.
+// DRAM at 20.6 GB/s, 102 in L2), so each line is prefetched from the rows whole tiles below.
 template <int R>
 struct RowsAsStored {
   const uint8_t* wr[R];
   size_t prefetch_distance;
-  RowsAsStored(const uint8_t* w, size_t row_bytes, int64_t r) {
+  RowsAsStored(const uint8_t* w, size_t row_bytes, int64_t r) : prefetch_distance(whole_tiles_ahead(R * row_bytes)) {
     for (int i = 0; i < R; ++i) wr[i] = w + static_cast<size_t>(r + i) * row_bytes;
-    const size_t tile_bytes = R * row_bytes;
-    prefetch_distance = (kPrefetchDistance + tile_bytes - 1) / tile_bytes * tile_bytes;
   }
   const uint8_t* at(int i, size_t o) const { return wr[i] + o; }
   void prefetch(int i, size_t o) const { _mm_prefetch(reinterpret_cast<const char*>(wr[i] + o + prefetch_distance), _MM_HINT_T0); }
 };
 
-// Packed at load: rows 4q..4q+3 ("quad" q) as [row 4q bytes 0-63][row 4q+1 bytes 0-63]
-// [row 4q+2 ...][row 4q+3 ...][row 4q bytes 64-127]..., then the four rows' last row_bytes % 64
-// bytes one after another, so a four-row tile reads one sequential stream (F16 from DRAM: 27
-// GB/s per core as stored, with prefetching, against 36 for plain reads). Steps never straddle
-// two 64-byte pieces: whole steps are 32 or 64 bytes at multiples of their size, and the partial
-// step at the row end lies within its piece.
+// Packed at load: four-row interleaved (row_streams.h) in 64-byte pieces, so a four-row tile
+// reads one sequential stream (F16 from DRAM: 27 GB/s per core as stored, with prefetching,
+// against 36 for plain reads). Steps never straddle two pieces: whole steps are 32 or 64 bytes at
+// multiples of their size, and the partial step at the row end lies within its piece.
+using Interleave = FourRowInterleave<64>;
+
 struct RowsInterleaved {
   const uint8_t* quad;
-  size_t whole_bytes, tail;  // per row: bytes in 64-byte pieces, then the rest
-  int first;                 // the quad row of tile row 0
-  RowsInterleaved(const uint8_t* w, size_t row_bytes, int64_t r)
-      : quad(w + static_cast<size_t>(r / 4) * 4 * row_bytes), whole_bytes(row_bytes / 64 * 64),
-        tail(row_bytes % 64), first(static_cast<int>(r % 4)) {}
-  const uint8_t* at(int i, size_t o) const {
-    const size_t row = static_cast<size_t>(first + i);
-    return o < whole_bytes ? quad + (o / 64) * 256 + row * 64 + o % 64 : quad + 4 * whole_bytes + row * tail + (o - whole_bytes);
-  }
+  size_t whole, tail;  // per row: bytes in 64-byte pieces, then the rest
+  int first;           // the quad row of tile row 0
+  RowsInterleaved(const uint8_t* w, size_t row_bytes, int64_t r) : RowsInterleaved(Interleave(row_bytes), w, r) {}
+  RowsInterleaved(const Interleave& layout, const uint8_t* w, int64_t r)
+      : quad(layout.quad_of(w, r)), whole(layout.whole), tail(layout.tail), first(static_cast<int>(r % 4)) {}
+  const uint8_t* at(int i, size_t o) const { return interleaved_at<64>(quad, whole, tail, first + i, o); }
   void prefetch(int i, size_t o) const { _mm_prefetch(reinterpret_cast<const char*>(at(i, o) + kPrefetchDistance), _MM_HINT_T0); }
 };
 
 void pack_interleaved(const uint8_t* w, size_t row_bytes, int64_t, int64_t rows, uint8_t* dst) {
-  for (int64_t r0 = 0; r0 < rows; r0 += 16) {
-    std::memset(dst + static_cast<size_t>(r0) * row_bytes, 0, 16 * row_bytes);
-    for (int64_t r = r0; r < r0 + 16 && r < rows; ++r) {
-      const RowsInterleaved to(dst, row_bytes, r);
-      const uint8_t* src = w + static_cast<size_t>(r) * row_bytes;
-      for (size_t o = 0; o < row_bytes; o += 64) {
-        std::memcpy(const_cast<uint8_t*>(to.at(0, o)), src + o, o + 64 <= row_bytes ? 64 : row_bytes - o);
-      }
-    }
-  }
+  Interleave{row_bytes}.pack(w, rows, dst);
 }
 
 void unpack_interleaved_row(const uint8_t* packed, size_t row_bytes, int64_t, int64_t r, uint8_t* dst) {
-  const RowsInterleaved from(packed, row_bytes, r);
-  for (size_t o = 0; o < row_bytes; o += 64) std::memcpy(dst + o, from.at(0, o), o + 64 <= row_bytes ? 64 : row_bytes - o);
+  Interleave{row_bytes}.unpack_row(packed, r, dst);
 }
 
 // Rows r..r+R-1 x T tokens (activation rows xr[t], outputs yr[t]): `full` whole steps, then the

@@ -23,6 +23,7 @@
 #include "backend/cpu/kernels/kquant_common.h"
 #include "backend/cpu/kernels/kquant_x86_scales.h"
 #include "backend/cpu/kernels/packed_layout.h"
+#include "backend/cpu/kernels/row_streams.h"
 
 namespace anychip::cpu::kquant {
 namespace {
@@ -275,24 +276,12 @@ KQ_INLINE __m512i chunk_scales(__m512i sc16, int c) {
 // reduced exactly before they reach floats, so the float ops are those of tile_tokens, whose
 // lanes are rows; a token thus gets the same bits whichever path its batch size picks.
 //
-// The weights are read as one sequential stream; prefetching a fixed distance ahead of it keeps
-// enough lines in flight to cover DRAM latency (one row ahead was too little: a Q6_K matvec
-// streamed at 26 GB/s per core with it and 37 GB/s with 8 KiB).
-constexpr size_t kPrefetchDistance = 8192;
-
+// The weights are read as one sequential stream; prefetching kPrefetchDistance (row_streams.h)
+// ahead of it keeps enough lines in flight to cover DRAM latency (one row ahead was too little: a
+// Q6_K matvec streamed at 26 GB/s per core with it and 37 GB/s with 8 KiB).
 KQ_INLINE void prefetch_block_ahead(const uint8_t* blk, size_t bytes, size_t distance = kPrefetchDistance) {
   const char* pf = reinterpret_cast<const char*>(blk) + distance;
   for (size_t o = 0; o < bytes; o += 64) _mm_prefetch(pf + o, _MM_HINT_T0);
-}
-
-// Four rows read side by side are four streams a row apart, so "8 KiB ahead" of each is only
-// 8 KiB / row_bytes rows ahead: with rows longer than 2 KiB (an FFN down matrix of Qwen2-0.5B has
-// 3990-byte Q6_K rows) that lands inside the next group of four and the rest of it arrives by
-// demand misses (2 threads streamed such a matrix at 37 GB/s). Prefetching the same block of the
-// rows whole groups ahead keeps at least kPrefetchDistance in flight whatever the row length.
-inline size_t four_row_prefetch_distance(size_t row_bytes) {
-  const size_t group = 4 * row_bytes;
-  return (kPrefetchDistance + group - 1) / group * group;
 }
 
 // Exact int32 sums of four vectors, one per lane of the result: one shuffle tree for all four
@@ -371,7 +360,9 @@ template <class K, int NT>
 void rows_few_tokens(const uint8_t* w, size_t row_bytes, int64_t nb, const uint8_t* x, size_t x_stride, float* y,
                      size_t y_stride, int64_t row_begin, int64_t row_end) {
   int64_t r = row_begin;
-  const size_t distance = four_row_prefetch_distance(row_bytes);
+  // Four rows as stored (an FFN down matrix of Qwen2-0.5B has 3990-byte Q6_K rows): 8 KiB ahead
+  // of each row would land inside the next four rows, leaving the rest to demand misses.
+  const size_t distance = whole_tiles_ahead(4 * row_bytes);
   for (; r + 4 <= row_end; r += 4) {
     const auto block = [&](int i, int64_t b) { return w + static_cast<size_t>(r + i) * row_bytes + b * K::kBytes; };
     four_rows_few_tokens<K, NT>(block, nb, x, x_stride, y + r, y_stride, distance);
@@ -819,40 +810,21 @@ struct Q5KFew {
   }
 };
 // ------------------------------------------------------------------------------------------
-// Q6_K packed at load: in each 16-row group, rows 4q..4q+3 ("quad" q) are stored as
-// [row 4q block 0][row 4q+1 block 0][row 4q+2 block 0][row 4q+3 block 0][row 4q block 1]...,
-// each block in the file's layout. The four-row generation kernel then reads one sequential
-// stream instead of four streams a row apart, whose prefetches the hardware tracks less well
-// (25 GB/s per core from DRAM in the file's layout, 36 so: as fast as plain reads), with the
-// same arithmetic, so results are bit-identical to gemm<K>. The tiles of the many-token path
+// Q6_K packed at load, four-row interleaved (row_streams.h) in pieces of one block: rows
+// 4q..4q+3 ("quad" q) are stored as [row 4q block 0][row 4q+1 block 0][row 4q+2 block 0]
+// [row 4q+3 block 0][row 4q block 1]..., each block in the file's layout. The four-row
+// generation kernel then reads one sequential stream instead of four streams a row apart, whose
+// prefetches the hardware tracks less well (25 GB/s per core from DRAM in the file's layout, 36
+// so: as fast as plain reads), with the same arithmetic, so results are bit-identical to gemm<K>. The tiles of the many-token path
 // read the same blocks from their new places. (Lane-major like Q4_K, Q6_K streamed slower.)
 template <class K>
-inline const uint8_t* quad_block(const uint8_t* group, int64_t nb, int row, int64_t b) {
-  return group + (static_cast<size_t>(row / 4) * static_cast<size_t>(nb) * 4 + static_cast<size_t>(b) * 4 +
-                  static_cast<size_t>(row % 4)) * K::kBytes;
+void pack_quads(const uint8_t* w, size_t row_bytes, int64_t, int64_t rows, uint8_t* dst) {
+  FourRowInterleave<K::kBytes>{row_bytes}.pack(w, rows, dst);
 }
 
 template <class K>
-void pack_quads(const uint8_t* w, size_t row_bytes, int64_t n, int64_t rows, uint8_t* dst) {
-  const int64_t nb = n / kQK;
-  for (int64_t r0 = 0; r0 < rows; r0 += 16, dst += 16 * row_bytes) {
-    std::memset(dst, 0, 16 * row_bytes);
-    for (int r = 0; r < 16 && r0 + r < rows; ++r) {
-      for (int64_t b = 0; b < nb; ++b) {
-        std::memcpy(const_cast<uint8_t*>(quad_block<K>(dst, nb, r, b)),
-                    w + static_cast<size_t>(r0 + r) * row_bytes + static_cast<size_t>(b) * K::kBytes, K::kBytes);
-      }
-    }
-  }
-}
-
-template <class K>
-void unpack_quad_row(const uint8_t* packed, size_t row_bytes, int64_t n, int64_t r, uint8_t* dst) {
-  const int64_t nb = n / kQK;
-  const uint8_t* group = packed + static_cast<size_t>(r - r % 16) * row_bytes;
-  for (int64_t b = 0; b < nb; ++b) {
-    std::memcpy(dst + static_cast<size_t>(b) * K::kBytes, quad_block<K>(group, nb, static_cast<int>(r % 16), b), K::kBytes);
-  }
+void unpack_quad_row(const uint8_t* packed, size_t row_bytes, int64_t, int64_t r, uint8_t* dst) {
+  FourRowInterleave<K::kBytes>{row_bytes}.unpack_row(packed, r, dst);
 }
 
 template <class K>
@@ -860,10 +832,11 @@ void gemm_quads(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x,
                 float* y, size_t y_stride, int64_t row_begin, int64_t row_end) {
   if (row_begin % 16 != 0) std::abort();  // packed groups start every 16 rows
   const int64_t nb = n / kQK;
+  const FourRowInterleave<K::kBytes> layout{row_bytes};
   if (n_tokens >= kManyTokens) {
     const auto unpack = [&](int64_t row0, int nr, int64_t b, Tile& tile) {
-      const uint8_t* group = w + static_cast<size_t>(row0) * row_bytes;
-      unpack_tile<K>([&](int r) { return quad_block<K>(group, nb, r, b); }, nr, tile);
+      unpack_tile<K>([&](int r) { return layout.piece(layout.quad_of(w, row0 + r), r % 4, static_cast<size_t>(b)); }, nr,
+                     tile);
     };
     rows_many_tokens<K>(unpack, nb, x, x_stride, n_tokens, y, y_stride, row_begin, row_end);
     return;
@@ -872,9 +845,8 @@ void gemm_quads(const uint8_t* w, size_t row_bytes, int64_t n, const uint8_t* x,
     const uint8_t* xt = x + static_cast<size_t>(t) * x_stride;
     const int nt = static_cast<int>(n_tokens - t < 3 ? n_tokens - t : 3);
     for (int64_t r = row_begin; r < row_end; r += 4) {
-      const uint8_t* group = w + static_cast<size_t>(r - r % 16) * row_bytes;
-      const int q = static_cast<int>(r % 16);
-      const auto block = [&](int i, int64_t b) { return quad_block<K>(group, nb, q + i, b); };
+      const uint8_t* quad = layout.quad_of(w, r);
+      const auto block = [&](int i, int64_t b) { return layout.piece(quad, i, static_cast<size_t>(b)); };
       // The packed copy has all four rows (zero rows pad the last group); a quad that runs past
       // row_end is computed into `tail` and only its own rows are stored.
       float* yt = y + static_cast<size_t>(t) * y_stride + r;

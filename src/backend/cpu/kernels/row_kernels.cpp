@@ -1,5 +1,7 @@
 #include "backend/cpu/kernels/row_kernels.h"
 
+#include <cmath>
+
 #include "backend/cpu/kernels/x86_kernel_tables.h"
 #include "backend/cpu/reference_ops.h"
 #include "quant/quant.h"
@@ -9,9 +11,19 @@ namespace {
 
 void to_f16_portable(const float* x, uint16_t* out, int64_t n) { quant::quantize_row(GgmlType::F16, x, out, n); }
 
-const RowKernels kPortable{Isa::Scalar, ref::swiglu, to_f16_portable};
+int64_t argmax_portable(const float* x, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (argmax_takes(x[i], x[best])) best = i;
+  }
+  return best;
+}
+
+const RowKernels kPortable{Isa::Scalar, ref::swiglu, to_f16_portable, ref::rms_norm, argmax_portable};
 
 }  // namespace
+
+bool argmax_takes(float later, float best) { return later > best || (std::isnan(best) && !std::isnan(later)); }
 
 const RowKernels& find_row_kernels(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
