@@ -94,8 +94,10 @@ void HttpServer::install_routes() {
   // Streamed tokens are small writes; Nagle's algorithm would hold each one back for an ACK.
   s.set_tcp_nodelay(true);
   s.set_keep_alive_max_count(1000);
-  // Longer than clients keep idle sockets (Node's keep-alive agents: 4 s), so a client never
-  // reuses a socket the server is closing at that moment.
+  // Longer than clients keep idle sockets (Node's keep-alive agents: 4 s), so a client that reads
+  // its response as it arrives never reuses a socket the server is closing at that moment. (The
+  // server counts from its last write, the client from its last read: a client that leaves a
+  // finished response in its buffers for seconds can still meet the close, as in any server.)
   s.set_keep_alive_timeout(5);
 
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import http from 'node:http';
 import path from 'node:path';
 import { startServer, SHARED, metrics } from './server.mjs';
 
@@ -18,7 +19,12 @@ before(async () => {
   // A drain long enough for two full generations in the slowest build (ASan on a loaded CI
   // machine took over 30 s, the default, and the drain rightly cut the streams short).
   server = await startServer(MODEL, ['--max-seqs', '1', '--max-queue', '1', '--ctx-size', '4096', '--drain-timeout', '600']);
-  client = new OpenAI({ apiKey: 'unused', baseURL: `${server.baseURL}/v1`, maxRetries: 0, timeout: 60000 });
+  // One connection per request. The first test reads its running stream only after the others
+  // have finished, seconds after the server wrote its last byte: the server's keep-alive window
+  // (5 s) counts from that write, the client's (4 s) from its late read, so a pooled socket could
+  // be reused just as the server closes it (a CI run failed the next test on that race).
+  const httpAgent = new http.Agent({ keepAlive: false });
+  client = new OpenAI({ apiKey: 'unused', baseURL: `${server.baseURL}/v1`, maxRetries: 0, timeout: 60000, httpAgent });
 });
 
 after(async () => {
