@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "support/gguf_edit.h"
@@ -292,6 +294,7 @@ TEST(CliBench, JsonJudgesEachRunAgainstItsOwnProbe) {
 // --profile: every op of the measured generation runs, counted and timed. The demo model has 4
 // layers; each generated token runs per layer 2 norms, 2 grouped and 2 single matmuls, 2 ropes,
 // 2 cache stores, attention, swiglu and 2 adds, then the output's row pick, norm and matmul.
+// Matmul lines are split by shape and say how many weight bytes they read.
 TEST(CliBench, ProfileCountsEveryOpOfGeneration) {
   const auto r = testing::run_anychip(
       {"bench", "-m", kDemo.string(), "-t", "1", "-p", "8", "-n", "5", "-r", "2", "--profile", "--json"});
@@ -307,6 +310,20 @@ TEST(CliBench, ProfileCountsEveryOpOfGeneration) {
     calls[op] += e["calls"].get<int64_t>();
     EXPECT_GE(e["seconds"].get<double>(), 0.0) << e.dump();
     share += e["share"].get<double>();
+    // Matmuls name their matrices' shapes and count the bytes they read: f32, 4 per element.
+    ASSERT_EQ(e.contains("shape"), op.starts_with("matmul")) << e.dump();
+    if (!e.contains("shape")) continue;
+    int64_t elements = 0;
+    std::stringstream shapes(e["shape"].get<std::string>());
+    for (std::string part; std::getline(shapes, part, '+');) {
+      const size_t x = part.find('x');
+      ASSERT_NE(x, std::string::npos) << e.dump();
+      elements += std::stoll(part.substr(0, x)) * std::stoll(part.substr(x + 1));
+    }
+    EXPECT_GT(elements, 0) << e.dump();
+    EXPECT_DOUBLE_EQ(e["weight_bytes"].get<double>(), 4.0 * static_cast<double>(elements * e["calls"].get<int64_t>()))
+        << e.dump();
+    EXPECT_DOUBLE_EQ(e["weight_gbs"].get<double>(), e["weight_bytes"].get<double>() / e["seconds"].get<double>() / 1e9);
   }
   const int64_t tokens = 5 * 2;  // measured runs only: the warm-up is left out
   const std::map<std::string, int64_t> per_token = {

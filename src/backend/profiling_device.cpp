@@ -2,12 +2,14 @@
 
 #include <algorithm>
 
+#include "gguf/ggml_type.h"
+
 namespace anychip::backend {
 
 ProfilingDevice::ProfilingDevice(Device& inner) : inner_(inner), since_(Clock::now()) {}
 
 template <class F>
-void ProfilingDevice::timed(const std::string& name, F&& op) {
+void ProfilingDevice::timed(const std::string& name, F&& op, const std::string& shape, double weight_bytes) {
   if (!recording_) {
     op();
     return;
@@ -16,14 +18,23 @@ void ProfilingDevice::timed(const std::string& name, F&& op) {
   op();
   inner_.synchronize();
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.name == name; });
-  if (it == entries_.end()) it = entries_.insert(entries_.end(), Entry{name});
+  auto it = std::find_if(entries_.begin(), entries_.end(),
+                         [&](const Entry& e) { return e.name == name && e.shape == shape; });
+  if (it == entries_.end()) it = entries_.insert(entries_.end(), Entry{name, shape});
   ++it->calls;
   it->seconds += seconds;
+  it->weight_bytes += weight_bytes;
 }
 
 static std::string matmul_name(const Tensor& w) {
   return std::string("matmul ") + type_traits(w.type).name + (w.layout == Layout::DevicePacked ? " packed" : "");
+}
+
+static std::string shape_of(const Tensor& w) { return std::to_string(w.rows) + "x" + std::to_string(w.cols); }
+
+// A packed copy holds the same bytes in another order, so the file's row size counts for both.
+static double weight_bytes(const Tensor& w) {
+  return static_cast<double>(row_bytes(w.type, w.cols)) * static_cast<double>(w.rows);
 }
 
 std::vector<ProfilingDevice::Entry> ProfilingDevice::entries() const {
@@ -47,12 +58,18 @@ void ProfilingDevice::get_rows(const Tensor& table, std::span<const int32_t> ids
   timed("get_rows", [&] { inner_.get_rows(table, ids, out); });
 }
 void ProfilingDevice::matmul(const Tensor& w, const Tensor& x, const Tensor& y) {
-  timed(matmul_name(w), [&] { inner_.matmul(w, x, y); });
+  timed(matmul_name(w), [&] { inner_.matmul(w, x, y); }, shape_of(w), weight_bytes(w));
 }
 void ProfilingDevice::matmul_same_input(std::span<const Tensor> ws, const Tensor& x, std::span<const Tensor> ys) {
   std::string name = "matmul_same_input";
-  for (const Tensor& w : ws) name += " " + std::string(type_traits(w.type).name);
-  timed(name, [&] { inner_.matmul_same_input(ws, x, ys); });
+  std::string shape;
+  double bytes = 0;
+  for (const Tensor& w : ws) {
+    name += " " + std::string(type_traits(w.type).name);
+    shape += (shape.empty() ? "" : "+") + shape_of(w);
+    bytes += weight_bytes(w);
+  }
+  timed(name, [&] { inner_.matmul_same_input(ws, x, ys); }, shape, bytes);
 }
 void ProfilingDevice::rms_norm(const Tensor& x, const Tensor& weight, float eps, const Tensor& y) {
   timed("rms_norm", [&] { inner_.rms_norm(x, weight, eps, y); });

@@ -13,11 +13,14 @@ namespace anychip::backend {
 
 class ProfilingDevice final : public Device {
  public:
-  // What the profile is broken down by: the ops, with matmuls split by weight type.
+  // What the profile is broken down by: the ops, with matmuls split by weight type and shape
+  // (rows x cols of each matrix), so each matmul line can say how fast it read its weights.
   struct Entry {
     std::string name;
+    std::string shape;      // matmuls only: "2048x8192", or "2048x2048+512x2048" for a group
     int64_t calls = 0;
     double seconds = 0;
+    double weight_bytes = 0;  // bytes of weights the calls read (matmuls only)
   };
 
   explicit ProfilingDevice(Device& inner);
@@ -55,7 +58,7 @@ class ProfilingDevice final : public Device {
  private:
   using Clock = std::chrono::steady_clock;
   template <class F>
-  void timed(const std::string& name, F&& op);
+  void timed(const std::string& name, F&& op, const std::string& shape = {}, double weight_bytes = 0);
 
   Device& inner_;
   std::vector<Entry> entries_;

@@ -72,7 +72,13 @@ nlohmann::json op_profile(const backend::ProfilingDevice& p) {
   nlohmann::json rows = nlohmann::json::array();
   double in_ops = 0;
   for (const auto& e : p.entries()) {
-    rows.push_back({{"op", e.name}, {"calls", e.calls}, {"seconds", e.seconds}, {"share", wall > 0 ? e.seconds / wall : 0}});
+    nlohmann::json row = {{"op", e.name}, {"calls", e.calls}, {"seconds", e.seconds}, {"share", wall > 0 ? e.seconds / wall : 0}};
+    if (!e.shape.empty()) {
+      row["shape"] = e.shape;
+      row["weight_bytes"] = e.weight_bytes;
+      row["weight_gbs"] = e.seconds > 0 ? e.weight_bytes / e.seconds / 1e9 : 0.0;
+    }
+    rows.push_back(std::move(row));
     in_ops += e.seconds;
   }
   rows.push_back({{"op", "(between ops)"}, {"calls", 0}, {"seconds", wall - in_ops}, {"share", wall > 0 ? (wall - in_ops) / wall : 0}});
@@ -81,10 +87,15 @@ nlohmann::json op_profile(const backend::ProfilingDevice& p) {
 
 void print_profile(const char* heading, const nlohmann::json& rows) {
   std::printf("%s:\n", heading);
-  std::printf("  %-36s %8s %10s %7s\n", "op", "calls", "ms", "share");
+  // Matmuls also show their shape and how fast they read their weights (GB/s), to set beside the
+  // machine's measured read bandwidth.
+  std::printf("  %-36s %-30s %8s %10s %7s %8s\n", "op", "shape", "calls", "ms", "share", "GB/s");
   for (const auto& r : rows) {
-    std::printf("  %-36s %8lld %10.2f %6.1f%%\n", r["op"].get<std::string>().c_str(), r["calls"].get<long long>(),
-                1e3 * r["seconds"].get<double>(), 100.0 * r["share"].get<double>());
+    const std::string shape = r.value("shape", "");
+    std::printf("  %-36s %-30s %8lld %10.2f %6.1f%%", r["op"].get<std::string>().c_str(), shape.c_str(),
+                r["calls"].get<long long>(), 1e3 * r["seconds"].get<double>(), 100.0 * r["share"].get<double>());
+    if (r.contains("weight_gbs")) std::printf(" %8.1f", r["weight_gbs"].get<double>());
+    std::printf("\n");
   }
 }
 
