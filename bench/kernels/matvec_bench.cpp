@@ -12,6 +12,8 @@
 #include <random>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include "backend/cpu/kernels/matmul_kernels.h"
 #include "backend/cpu/thread_pool.h"
 #include "backend/cpu/stream_read.h"
@@ -25,9 +27,32 @@ constexpr int64_t kCols = 2048;
 constexpr size_t kInMemoryBytes = 512ull * 1024 * 1024;
 constexpr size_t kInCache = 512 * 1024;
 
+// Large buffers on 2 MiB pages where the kernel grants them, as the engine's packed weights and
+// the bandwidth probe's buffer are (HostBuffer): the page size changes how far the hardware
+// prefetchers run, so the figures here should be taken on the pages generation reads from.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  T* allocate(size_t n) {
+    constexpr size_t kHuge = size_t{2} << 20;
+    const size_t bytes = n * sizeof(T);
+    void* p = nullptr;
+    if (posix_memalign(&p, bytes >= kHuge ? kHuge : 64, bytes) != 0) throw std::bad_alloc();
+    if (bytes >= kHuge) madvise(p, bytes / kHuge * kHuge, MADV_HUGEPAGE);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  template <class U>
+  bool operator==(const HugePageAllocator<U>&) const { return true; }
+};
+using Bytes = std::vector<uint8_t, HugePageAllocator<uint8_t>>;
+
 struct Problem {
   const MatmulKernels* kernels = nullptr;
-  std::vector<uint8_t> weights;
+  Bytes weights;
   std::vector<uint8_t> activations;
   std::vector<float> out;
   size_t row_bytes = 0;
@@ -63,7 +88,7 @@ Problem make_problem(GgmlType type, size_t target_bytes) {
 
 // The weights in the kernel's load-time layout; returns that layout's kernel.
 GemmFn pack_in_place(Problem& p) {
-  std::vector<uint8_t> rows = std::move(p.weights);
+  Bytes rows = std::move(p.weights);
   p.weights.assign(p.row_bytes * static_cast<size_t>(packed_rows(p.rows)), 0);
   p.kernels->pack(rows.data(), p.row_bytes, kCols, p.rows, p.weights.data());
   return p.kernels->gemm_packed;
@@ -193,7 +218,7 @@ void matvec_threads(benchmark::State& state, GgmlType type) {
 // The plain read loop the bandwidth probe uses, on each of the benchmark's threads over its own
 // part of one buffer: the ceiling for the DRAM figures.
 void stream(benchmark::State& state, size_t bytes) {
-  static std::vector<uint8_t> buffer;
+  static Bytes buffer;
   if (state.thread_index() == 0) buffer.assign(bytes, 1);
   const StreamReadFn read = stream_read_for_this_cpu();
   const size_t part = bytes / static_cast<size_t>(state.threads()) / 64 * 64;
