@@ -10,10 +10,10 @@
 #include <functional>
 #include <immintrin.h>
 #include <random>
+#include <cstdlib>
 #include <vector>
 
-#include <sys/mman.h>
-
+#include "backend/cpu/cpu_buffer.h"
 #include "backend/cpu/kernels/matmul_kernels.h"
 #include "backend/cpu/thread_pool.h"
 #include "backend/cpu/stream_read.h"
@@ -28,27 +28,20 @@ constexpr size_t kInMemoryBytes = 512ull * 1024 * 1024;
 constexpr size_t kInCache = 512 * 1024;
 
 // Large buffers on 2 MiB pages where the kernel grants them, as the engine's packed weights and
-// the bandwidth probe's buffer are (HostBuffer): the page size changes how far the hardware
-// prefetchers run, so the figures here should be taken on the pages generation reads from.
+// the bandwidth probe's buffer are: the page size changes how far the hardware prefetchers run,
+// so the figures here should be taken on the pages generation reads from.
 template <class T>
-struct HugePageAllocator {
+struct StreamAllocator {
   using value_type = T;
-  HugePageAllocator() = default;
+  StreamAllocator() = default;
   template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) {}
-  T* allocate(size_t n) {
-    constexpr size_t kHuge = size_t{2} << 20;
-    const size_t bytes = n * sizeof(T);
-    void* p = nullptr;
-    if (posix_memalign(&p, bytes >= kHuge ? kHuge : 64, bytes) != 0) throw std::bad_alloc();
-    if (bytes >= kHuge) madvise(p, bytes / kHuge * kHuge, MADV_HUGEPAGE);
-    return static_cast<T*>(p);
-  }
+  StreamAllocator(const StreamAllocator<U>&) {}
+  T* allocate(size_t n) { return reinterpret_cast<T*>(allocate_stream_memory(n * sizeof(T))); }
   void deallocate(T* p, size_t) { std::free(p); }
   template <class U>
-  bool operator==(const HugePageAllocator<U>&) const { return true; }
+  bool operator==(const StreamAllocator<U>&) const { return true; }
 };
-using Bytes = std::vector<uint8_t, HugePageAllocator<uint8_t>>;
+using Bytes = std::vector<uint8_t, StreamAllocator<uint8_t>>;
 
 struct Problem {
   const MatmulKernels* kernels = nullptr;

@@ -6,6 +6,10 @@
 
 namespace anychip::cpu {
 
+// Uninitialized memory, 64-byte aligned; from 2 MiB up, on 2 MiB pages where the kernel grants
+// them (see cpu_buffer.cpp). Throws when out of memory; release with std::free.
+uint8_t* allocate_stream_memory(size_t bytes);
+
 // Host memory: either owned (64-byte aligned for SIMD) or borrowed from a mapped file.
 class HostBuffer final : public backend::Buffer {
  public:
